@@ -1,0 +1,69 @@
+"""nnscratch: a neural-network engine written from scratch in NumPy, to read and to learn from.
+
+Every layer has a hand-written ``forward`` and ``backward``; there is no autograd.
+
+>>> import nnscratch as ns
+>>> net = ns.Sequential(ns.Linear(1, 10), ns.ReLU(), ns.Linear(10, 1))
+>>> loss_fn = ns.MSELoss()
+"""
+
+from __future__ import annotations
+
+from . import init
+from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
+from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
+from .errors import (
+                     BackendError,
+                     BroadcastWarning,
+                     ConfigError,
+                     DomainError,
+                     DTypeError,
+                     NNScratchError,
+                     NonFiniteError,
+                     SerializationError,
+                     ShapeError,
+)
+from .layers import MLP, Linear, Sequential
+from .losses import HuberLoss, L1Loss, Loss, MSELoss
+from .module import Module, Parameter
+from .rng import manual_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+                     "MLP",
+                     "BackendError",
+                     "BroadcastWarning",
+                     "ConfigError",
+                     "DTypeError",
+                     "DomainError",
+                     "Exp",
+                     "HuberLoss",
+                     "Identity",
+                     "L1Loss",
+                     "LeakyReLU",
+                     "Linear",
+                     "Log",
+                     "Loss",
+                     "MSELoss",
+                     "Module",
+                     "NNScratchError",
+                     "NonFiniteError",
+                     "Parameter",
+                     "ReLU",
+                     "Sequential",
+                     "SerializationError",
+                     "ShapeError",
+                     "SiLU",
+                     "Sigmoid",
+                     "Softplus",
+                     "Tanh",
+                     "available_backends",
+                     "get_array_module",
+                     "get_backend",
+                     "init",
+                     "manual_seed",
+                     "set_backend",
+                     "to_backend",
+                     "to_numpy",
+]

@@ -1,0 +1,5 @@
+"""``python -m nnscratch`` is the same as the ``nnscratch`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

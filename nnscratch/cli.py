@@ -1,0 +1,60 @@
+"""The ``nnscratch`` command line: ``nnscratch info``, ``nnscratch demo``."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from collections.abc import Sequence
+
+
+def _info(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from . import __version__
+    from .backend import _import_cupy, get_backend
+    from .errors import BackendError
+
+    print(f"nnscratch {__version__}")
+    print(f"python    {platform.python_version()} ({platform.platform()})")
+    print(f"numpy     {np.__version__}")
+    try:
+        cupy = _import_cupy()
+    except BackendError as exc:
+        print(f"cupy      unavailable: {exc}")
+        backends = ["numpy"]
+    else:
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+        print(f"cupy      {cupy.__version__}, GPU: {name}")
+        backends = ["numpy", "cupy"]
+    print(f"backends  {', '.join(backends)} (default: {get_backend()})")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(args.out, steps=args.steps)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nnscratch", description="A from-scratch NumPy neural-network engine.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("info", help="print versions, available backends and the GPU name")
+    p.set_defaults(func=_info)
+    p = sub.add_parser("demo", help="train the 1-10-1 square-root network and write a figure")
+    p.add_argument("--out", default="figures", help="folder for the figure (default: figures)")
+    p.add_argument("--steps", type=int, default=5000, help="gradient-descent steps (default: 5000)")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

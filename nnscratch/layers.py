@@ -1,0 +1,128 @@
+"""Linear layers and the containers that stack them: ``Linear``, ``Sequential``, ``MLP``.
+
+Shapes: N is the batch size, D the input features, H the output features.
+The math is NumPy's row-vector convention, ``y = x @ W + b`` with ``W`` of shape (D, H).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import init as init_mod
+from .activations import ACTIVATIONS, make_activation
+from .backend import get_backend, xp_for
+from .errors import ConfigError
+from .module import Module, Parameter
+from .rng import as_generator
+from .validation import as_float_array, check_batch, check_choice
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ConfigError(f"dtype must be float32 or float64, got {dtype}.")
+    return dtype
+
+
+class Linear(Module):
+    """Affine map ``y = x @ W + b``.
+
+    W: (in_features, out_features), b: (out_features,).
+    ``init`` is an initializer from :mod:`nnscratch.init` (default: torch's), ``rng`` a seed
+    or Generator, ``backend`` where the parameters live (default: :func:`get_backend`).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, init: Any = None,
+                 rng: Any = None, dtype: Any = np.float64, backend: str | None = None) -> None:
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ConfigError(f"Linear {name} must be a positive integer, got {value!r}.")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.dtype = _float_dtype(dtype)
+        xp = xp_for(backend or get_backend())
+        W, b = init_mod.get(init)(self.in_features, self.out_features, as_generator(rng))
+        self.W = Parameter(xp.asarray(W, dtype=self.dtype))
+        self.b = Parameter(xp.asarray(b, dtype=self.dtype)) if bias else None
+        self.x: Any = None  # the input, kept because dL/dW = x.T @ dL/dy
+
+    def forward(self, x: Any) -> Any:
+        """x: (N, D) -> y: (N, H)."""
+        x = as_float_array(x, "x", self.dtype)
+        check_batch(x, "x", self.in_features, repr(self))
+        self.x = x
+        y = x @ self.W.data
+        if self.b is not None:
+            y += self.b.data
+        return y
+
+    def backward(self, grad_out: Any) -> Any:
+        """grad_out: (N, H) -> grad_in: (N, D); adds dW = x.T @ grad_out (D, H), db = Σ_n grad_out (H,)."""
+        self.W.accumulate(self.x.T @ grad_out)
+        if self.b is not None:
+            self.b.accumulate(grad_out.sum(axis=0))
+        return grad_out @ self.W.data.T
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.b is not None}"
+
+
+class Sequential(Module):
+    """Layers applied in order; ``backward`` walks them in reverse (the chain rule)."""
+
+    def __init__(self, *layers: Module) -> None:
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise ConfigError(f"Sequential layer {i} must be a Module, got {type(layer).__name__}.")
+        self.layers = list(layers)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for i, layer in enumerate(self.layers):
+            yield str(i), layer
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, grad_out: Any) -> Any:
+        for layer in reversed(self.layers):
+            grad_out = layer.run_backward(grad_out)
+        return grad_out
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+
+class MLP(Sequential):
+    """``Linear`` + activation stacks: ``MLP([1, 10, 1])`` is Linear(1,10), ReLU, Linear(10,1).
+
+    ``activation`` follows every hidden layer; ``final_activation`` (default none) the last.
+    One generator, made from ``rng``, initialises the layers in order, so the same seed
+    always builds the same network.
+    """
+
+    def __init__(self, sizes: list[int] | tuple[int, ...], activation: str = "relu",
+                 final_activation: str | None = None, *, init: Any = None, rng: Any = None,
+                 dtype: Any = np.float64, backend: str | None = None) -> None:
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ConfigError(f"MLP sizes needs at least an input and an output size, got {sizes}.")
+        check_choice(activation, "activation", tuple(ACTIVATIONS))
+        if final_activation is not None:
+            check_choice(final_activation, "final_activation", tuple(ACTIVATIONS))
+        gen = as_generator(rng)
+        layers: list[Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(n_in, n_out, init=init, rng=gen, dtype=dtype, backend=backend))
+            last = i == len(sizes) - 2
+            name = final_activation if last else activation
+            if name is not None:
+                layers.append(make_activation(name))
+        super().__init__(*layers)
+        self.sizes = sizes
