@@ -9,7 +9,7 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import init
+from . import gradcheck, init
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
@@ -19,11 +19,14 @@ from .errors import (
     ConfigError,
     DomainError,
     DTypeError,
+    GradientError,
     NNScratchError,
     NonFiniteError,
+    PrecisionWarning,
     SerializationError,
     ShapeError,
 )
+from .gradcheck import GradcheckReport, check_loss, check_model, check_module, numerical_gradient
 from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
@@ -39,6 +42,8 @@ __all__ = [
     "DTypeError",
     "DomainError",
     "Exp",
+    "GradcheckReport",
+    "GradientError",
     "HuberLoss",
     "Identity",
     "L1Loss",
@@ -52,6 +57,7 @@ __all__ = [
     "NNScratchError",
     "NonFiniteError",
     "Parameter",
+    "PrecisionWarning",
     "ReLU",
     "Sequential",
     "SerializationError",
@@ -62,10 +68,15 @@ __all__ = [
     "Tanh",
     "TrainingContext",
     "available_backends",
+    "check_loss",
+    "check_model",
+    "check_module",
     "get_array_module",
     "get_backend",
+    "gradcheck",
     "init",
     "manual_seed",
+    "numerical_gradient",
     "set_backend",
     "to_backend",
     "to_numpy",
