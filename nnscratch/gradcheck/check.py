@@ -217,10 +217,10 @@ def _run(problem: _Problem, *, fast: bool, probes: int, gen: np.random.Generator
         grad = to_numpy(grad).astype(np.float64)
         check = None
         if fast:
-            check = _fast(problem, name, tensor, grad, probes, gen, richardson, eps, options)
+            check = _fast(problem, name, tensor, grad, probes, gen, richardson, options)
         if check is None or not check.passed:
             fd = sample_lines(problem.evaluate, element_mover(tensor), resolve_steps(None, tensor, dtype, richardson),
-                              richardson=richardson, kinks=problem.kinks, eps=eps, scale=problem.scale)
+                              richardson=richardson, kinks=problem.kinks, dtype=dtype, scale=problem.scale)
             full = compare(name, grad, fd.reshape(tuple(tensor.shape)), mode="fast→full" if fast else "full",
                            **options)
             full.evaluations += check.evaluations if check is not None else 0
@@ -234,14 +234,14 @@ def _run(problem: _Problem, *, fast: bool, probes: int, gen: np.random.Generator
 
 
 def _fast(problem: _Problem, name: str, tensor: Any, grad: np.ndarray, probes: int, gen: np.random.Generator,
-          richardson: bool, eps: float, options: dict) -> TensorCheck | None:
+          richardson: bool, options: dict) -> TensorCheck | None:
     """Directional derivatives along signed Gaussian probes; None when a kink made them inconclusive."""
     xp = get_array_module(tensor)
     directions = gen.standard_normal((probes, *tensor.shape)).astype(tensor.dtype)
     size = float(np.sqrt(np.mean(to_numpy(tensor).astype(np.float64) ** 2))) if tensor.size else 0.0
-    steps = np.full(probes, eps ** (1 / 5 if richardson else 1 / 3) * max(size, 1.0))
+    steps = np.full(probes, machine_epsilon(tensor.dtype) ** (1 / 5 if richardson else 1 / 3) * max(size, 1.0))
     fd = sample_lines(problem.evaluate, direction_mover(tensor, xp.asarray(directions, dtype=tensor.dtype)), steps,
-                      richardson=richardson, kinks=problem.kinks, eps=eps, scale=problem.scale)
+                      richardson=richardson, kinks=problem.kinks, dtype=tensor.dtype, scale=problem.scale)
     if not fd.verified.all():
         return None
     analytic = directions.reshape(probes, -1).astype(np.float64) @ grad.reshape(-1)

@@ -1,0 +1,91 @@
+"""Gradient-check time: nnscratch full vs fast mode, and torch.autograd.gradcheck on the same network.
+
+The network is an MLP 32-96-64-1 with ReLU (9,441 parameters) on a batch of 16 with an
+MSE loss, in float64; every checker checks the input and every parameter. torch's
+checker gets the same function written with torch operations (``x @ W + b`` on the same
+weights). Not a test: it prints times and ratios. ``python benchmarks/bench_gradcheck.py``
+or ``run()`` from ``python -m benchmarks``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import nnscratch as ns
+from nnscratch.gradcheck.cases import mlp_case
+
+SIZES, QUICK_SIZES = [32, 96, 64, 1], [8, 24, 16, 1]
+BATCH = 16
+
+
+def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """Median wall time of ``repeats`` calls, and the last call's result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), result
+
+
+def _torch_checker(model: ns.MLP, x: np.ndarray, y: np.ndarray) -> Callable[[bool], bool] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    params = [torch.tensor(p.data, dtype=torch.float64, requires_grad=True) for p in model.parameters()]
+    inputs = (torch.tensor(x, requires_grad=True), *params)
+    target = torch.tensor(y)
+
+    def f(x: Any, *weights: Any) -> Any:
+        h = x
+        for i in range(0, len(weights), 2):
+            h = h @ weights[i] + weights[i + 1]
+            if i + 2 < len(weights):
+                h = torch.relu(h)
+        return ((h - target) ** 2).mean()
+
+    return lambda fast: bool(torch.autograd.gradcheck(f, inputs, fast_mode=fast))
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """Time each checker on the same network; one row per checker and mode."""
+    sizes = QUICK_SIZES if quick else SIZES
+    model, x, y = mlp_case(sizes, "relu", batch=BATCH, rng=0)
+    loss = ns.MSELoss()
+    n_params = sum(p.data.size for p in model.parameters())
+    full_s, full = _time(lambda: ns.check_model(model, loss, x, y, rng=0), 1)
+    fast_s, fast = _time(lambda: ns.check_model(model, loss, x, y, rng=0, fast=True), 1 if quick else 5)
+    rows = [
+        {"checker": "nnscratch check_model", "mode": "full", "seconds": full_s, "evaluations": full.evaluations,
+         "passed": full.passed},
+        {"checker": "nnscratch check_model", "mode": "fast (2 probes)", "seconds": fast_s,
+         "evaluations": fast.evaluations, "passed": fast.passed},
+    ]
+    torch_check = _torch_checker(model, x, y)
+    if torch_check is not None:
+        for mode, is_fast, ours in (("slow", False, full_s), ("fast", True, fast_s)):
+            seconds, passed = _time(lambda is_fast=is_fast: torch_check(is_fast), 1 if quick or not is_fast else 5)
+            rows.append({"checker": "torch.autograd.gradcheck", "mode": mode, "seconds": seconds,
+                         "evaluations": None, "passed": passed, "vs_nnscratch_same_mode": seconds / ours})
+    for row in rows:
+        row.update(parameters=n_params, inputs=x.size, vs_nnscratch_fast=row["seconds"] / fast_s)
+        row.setdefault("vs_nnscratch_same_mode", 1.0)
+        row["seconds"] = round(row["seconds"], 5)
+    return rows
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    columns = ["checker", "mode", "parameters", "evaluations", "seconds", "vs_nnscratch_same_mode",
+               "vs_nnscratch_fast", "passed"]
+    cells = [columns] + [[f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells)
+
+
+if __name__ == "__main__":
+    print(_table(run()))
