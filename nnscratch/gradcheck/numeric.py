@@ -131,19 +131,22 @@ class FiniteDifference:
 
 def sample_lines(f: Callable[[], float], move: Callable[[int, float | None], float], steps: np.ndarray, *,
                  richardson: bool = False, kinks: KinkWatch | None = None, dtype: Any = np.float64,
-                 scale: float = 0.0) -> FiniteDifference:
+                 scale: float = 0.0, f0: float | None = None) -> FiniteDifference:
     """Evaluate f on a central stencil along each of ``len(steps)`` lines and analyse it.
 
     ``move(i, t)`` puts the point at signed distance t along line i and returns the
     distance actually taken (after rounding); ``move(i, None)`` puts it back. ``kinks``
     tells which evaluations crossed a kink. ``scale`` is a magnitude for f's rounding error when |f| itself
-    understates it (a sum with cancellations).
+    understates it (a sum with cancellations). ``f0``: f at the base point when the caller
+    already has it (and has marked ``kinks`` there), saving one call.
     """
     levels = (1.0, 0.5, 0.25) if richardson else (1.0, 0.5)
     offsets = [sign * level for level in levels for sign in (1.0, -1.0)]
-    f0 = f()
-    if kinks is not None:
-        kinks.mark()
+    calls = 0 if f0 is not None else 1
+    if f0 is None:
+        f0 = f()
+        if kinks is not None:
+            kinks.mark()
     n = len(steps)
     values = np.empty((n, len(offsets)))
     dist = np.empty((n, len(offsets)))
@@ -162,7 +165,7 @@ def sample_lines(f: Callable[[], float], move: Callable[[int, float | None], flo
         one_kink[i] = len(seen) == 1 and flips[i].max() == 1  # the same single element flipped every time
     result = analyse(f0, values, dist, flips, one_kink, dtype=dtype, scale=scale, richardson=richardson)
     result.step = np.asarray(steps, dtype=np.float64).copy()
-    result.evaluations = 1 + n * len(offsets)
+    result.evaluations = calls + n * len(offsets)
     return result
 
 
