@@ -15,8 +15,9 @@ checked through a float64 copy and the caller's gradients are left alone.
 ``probes`` random signed Gaussian directions v per tensor and compares the directional
 derivative ⟨∇f, v⟩ with a finite difference along v: 4·probes evaluations per tensor
 instead of 4 per element. Gaussian (not non-negative) directions let opposite errors
-show instead of cancelling. A tensor whose probes disagree is re-checked element by
-element, so the report still names the worst element.
+show instead of cancelling. A tensor whose probes disagree, or cross kinks on both sides
+of the base point (which makes them inconclusive), is re-checked element by element, so
+the report still names the worst element.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import backend_of, get_array_module, to_numpy
-from ..errors import ConfigError, PrecisionWarning, ShapeError
+from ..errors import ConfigError, DTypeError, PrecisionWarning, ShapeError
 from ..losses import Loss
 from ..module import Module
 from ..rng import as_generator
@@ -47,7 +48,7 @@ class _Problem:
     evaluate: Callable[[], float]
     analytic: dict[str, Any]
     kinks: KinkWatch
-    scale: float  # the magnitude of f's rounding error divided by ε (see _backward)
+    scale: float  # the magnitude of f's rounding error divided by ε (see _analytic_pass)
     model_dtype: str
     problems: list[str]
 
@@ -76,8 +77,8 @@ def _copy_as(subject: Any, dtype: np.dtype) -> Any:
     return subject
 
 
-def _model_dtype(module: Module | None, x: Any) -> str:
-    params = module.parameters() if module is not None else []
+def _model_dtype(module: Module, x: Any) -> str:
+    params = module.parameters()
     return str(params[0].dtype if params else getattr(x, "dtype", np.dtype(np.float64)))
 
 
@@ -85,7 +86,7 @@ def _as_work(x: Any, dtype: np.dtype, name: str) -> Any:
     if not hasattr(x, "dtype"):
         x = np.asarray(x)
     if x.dtype.kind not in "fiub":
-        raise ConfigError(f"gradcheck: {name} must be a real array, got dtype {x.dtype}.")
+        raise DTypeError(f"gradcheck: {name} must hold real numbers, got dtype {x.dtype}; pass x.real or abs(x).")
     return get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
 
 
