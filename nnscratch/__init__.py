@@ -9,7 +9,7 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import init
+from . import architecture, init, interop
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
@@ -28,6 +28,7 @@ from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
 from .rng import manual_seed
+from .serialization import Checkpoint, load, save
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "BackendError",
     "BroadcastWarning",
     "Callback",
+    "Checkpoint",
     "ConfigError",
     "DTypeError",
     "DomainError",
@@ -61,11 +63,15 @@ __all__ = [
     "Softplus",
     "Tanh",
     "TrainingContext",
+    "architecture",
     "available_backends",
     "get_array_module",
     "get_backend",
     "init",
+    "interop",
+    "load",
     "manual_seed",
+    "save",
     "set_backend",
     "to_backend",
     "to_numpy",

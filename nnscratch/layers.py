@@ -126,3 +126,4 @@ class MLP(Sequential):
                 layers.append(make_activation(name))
         super().__init__(*layers)
         self.sizes = sizes
+        self.activation, self.final_activation = activation, final_activation  # read by save()
