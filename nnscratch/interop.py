@@ -40,7 +40,7 @@ def _torch_names(model: Module) -> Iterator[tuple[str, Parameter, bool]]:
 
 def to_torch_state_dict(model: Module) -> dict[str, np.ndarray]:
     """torch-layout copies of the weights: ``{"0.weight": W.T (out, in), "0.bias": b (out,), ...}``."""
-    return {key: np.ascontiguousarray(to_numpy(p.data).T if transposed else to_numpy(p.data))
+    return {key: np.array(to_numpy(p.data).T if transposed else to_numpy(p.data), order="C")  # copies
             for key, p, transposed in _torch_names(model)}
 
 
