@@ -9,7 +9,7 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import init
+from . import init, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
@@ -66,6 +66,7 @@ __all__ = [
     "get_backend",
     "init",
     "manual_seed",
+    "optim",
     "set_backend",
     "to_backend",
     "to_numpy",
