@@ -9,7 +9,7 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import architecture, init, interop
+from . import architecture, data, init, interop, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
@@ -29,6 +29,8 @@ from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
 from .rng import manual_seed
 from .serialization import Checkpoint, load, save
+from .stopping import EarlyStopping, NonFiniteGuard
+from .training import History, fit
 
 __version__ = "0.1.0"
 
@@ -40,7 +42,9 @@ __all__ = [
     "ConfigError",
     "DTypeError",
     "DomainError",
+    "EarlyStopping",
     "Exp",
+    "History",
     "HuberLoss",
     "Identity",
     "L1Loss",
@@ -53,6 +57,7 @@ __all__ = [
     "Module",
     "NNScratchError",
     "NonFiniteError",
+    "NonFiniteGuard",
     "Parameter",
     "ReLU",
     "Sequential",
@@ -65,12 +70,15 @@ __all__ = [
     "TrainingContext",
     "architecture",
     "available_backends",
+    "data",
+    "fit",
     "get_array_module",
     "get_backend",
     "init",
     "interop",
     "load",
     "manual_seed",
+    "optim",
     "save",
     "set_backend",
     "to_backend",
