@@ -16,6 +16,7 @@ from .callbacks import Callback, TrainingContext
 from .errors import (
     BackendError,
     BroadcastWarning,
+    CallOrderError,
     ConfigError,
     DomainError,
     DTypeError,
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendError",
     "BroadcastWarning",
+    "CallOrderError",
     "Callback",
     "Checkpoint",
     "ConfigError",
