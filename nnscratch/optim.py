@@ -30,12 +30,19 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from . import schedulers as lr_scheduler  # so that optim.lr_scheduler.StepLR works as in torch
 from .backend import backend_of, get_array_module, to_backend
 from .errors import ConfigError, ShapeError
 from .module import Module, Parameter
 from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLROnPlateau, StepLR
 from .validation import check_choice
+
+
+def _xp(a: Any) -> Any:
+    """``get_array_module`` with a shortcut for NumPy: ``step()`` asks it once per parameter."""
+    return np if type(a) is np.ndarray else get_array_module(a)
 
 
 def _check_hyper(name: str, value: Any, low: float = 0.0, high: float = math.inf, open_high: bool = False) -> float:
@@ -243,9 +250,9 @@ class Adam(Optimizer):
         _check_hyper("eps", group["eps"])
 
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        xp = get_array_module(p.data)
+        xp = _xp(p.data)
         state, (beta1, beta2), lr, wd = p.state, group["betas"], group["lr"], group["weight_decay"]
-        if not state:
+        if "exp_avg" not in state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
@@ -311,9 +318,9 @@ class RMSprop(Optimizer):
         _check_hyper("momentum", group["momentum"])
 
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        xp = get_array_module(p.data)
+        xp = _xp(p.data)
         state, alpha, momentum, wd = p.state, group["alpha"], group["momentum"], group["weight_decay"]
-        if not state:
+        if "square_avg" not in state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(p.data)
             if momentum > 0:
