@@ -223,7 +223,9 @@ class Adam(Optimizer):
         p = p - lr·sqrt(1 - β2^t)/(1 - β1^t) · m / (sqrt(v) + eps)
 
     The two agree except where sqrt(v) is as small as eps, that is, for tiny gradients,
-    where Keras's effective eps is sqrt(1 - β2^t) times larger early on.
+    where Keras's effective eps is 1/sqrt(1 - β2^t) times larger early on. The Keras form
+    is what a tf.keras 2.x script gets from ``Adam(epsilon=None, amsgrad=True)`` (``None``
+    meaning 1e-7), the set-up of one of the training failures this project reproduces.
     Keras's Adam has no L2 weight decay, so ``semantics="keras"`` refuses one.
     """
 
