@@ -44,8 +44,9 @@ def _take(a: Any, index: np.ndarray | slice) -> Any:
 class Standardizer:
     """Per-feature standardisation: ``transform(x) = (x - mean) / std``, with mean and std from ``fit``.
 
-    std is the population standard deviation (ddof = 0). A constant feature has std 0;
-    it is divided by 1 instead, so it becomes 0 rather than NaN (as scikit-learn does).
+    std is the population standard deviation (ddof = 0). A constant feature has std 0
+    (or only the rounding noise of its mean); it is divided by 1 instead, so it becomes 0
+    rather than NaN or noise (as scikit-learn does).
     ``inverse_transform`` undoes it: ``x = z * std + mean``, e.g. to turn predictions made
     in standardised units back into the targets' units.
     """
@@ -62,7 +63,10 @@ class Standardizer:
         xp = get_array_module(check_finite(x, "x"))
         self.mean_ = x.mean(axis=0)
         std = x.std(axis=0)
-        self.scale_ = xp.where(std > 0, std, 1.0)
+        # The mean of N equal values is off by up to ~N rounding errors, so a constant
+        # feature can show a std of 1e-16 that division would blow up to ±1: count it as 0.
+        constant = std <= len(x) * np.finfo(np.float64).eps * abs(self.mean_)
+        self.scale_ = xp.where(constant | (std == 0), 1.0, std)
         return self
 
     def _check(self, x: Any, where: str) -> Any:

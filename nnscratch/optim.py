@@ -30,6 +30,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from . import schedulers as lr_scheduler  # so that optim.lr_scheduler.StepLR works as in torch
 from .backend import backend_of, get_array_module, to_backend
 from .errors import ConfigError, ShapeError
@@ -44,6 +46,11 @@ def _check_lr(value: Any) -> float:
         raise ConfigError(f"lr must be a positive finite number, got {value!r}"
                           + ("; to freeze parameters, leave them out of the optimizer." if value == 0 else "."))
     return float(value)
+
+
+def _xp(a: Any) -> Any:
+    """``get_array_module`` with a shortcut for NumPy: ``step()`` asks it once per parameter."""
+    return np if type(a) is np.ndarray else get_array_module(a)
 
 
 def _check_hyper(name: str, value: Any, low: float = 0.0, high: float = math.inf, open_high: bool = False) -> float:
@@ -232,7 +239,9 @@ class Adam(Optimizer):
         p = p - lr·sqrt(1 - β2^t)/(1 - β1^t) · m / (sqrt(v) + eps)
 
     The two agree except where sqrt(v) is as small as eps, that is, for tiny gradients,
-    where Keras's effective eps is sqrt(1 - β2^t) times larger early on.
+    where Keras's effective eps is 1/sqrt(1 - β2^t) times larger early on. The Keras form
+    is what a tf.keras 2.x script gets from ``Adam(epsilon=None, amsgrad=True)`` (``None``
+    meaning 1e-7), the set-up of one of the training failures this project reproduces.
     Keras's Adam has no L2 weight decay, so ``semantics="keras"`` refuses one.
     """
 
@@ -259,9 +268,9 @@ class Adam(Optimizer):
         _check_hyper("eps", group["eps"])
 
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        xp = get_array_module(p.data)
+        xp = _xp(p.data)
         state, (beta1, beta2), lr, wd = p.state, group["betas"], group["lr"], group["weight_decay"]
-        if not state:
+        if "exp_avg" not in state:
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
@@ -327,9 +336,9 @@ class RMSprop(Optimizer):
         _check_hyper("momentum", group["momentum"])
 
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        xp = get_array_module(p.data)
+        xp = _xp(p.data)
         state, alpha, momentum, wd = p.state, group["alpha"], group["momentum"], group["weight_decay"]
-        if not state:
+        if "square_avg" not in state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(p.data)
             if momentum > 0:
