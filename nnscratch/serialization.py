@@ -212,7 +212,7 @@ def save(path: str | os.PathLike, model: Module, optimizer: Any = None, schedule
     spec = describe(model)
     arrays: dict[str, np.ndarray] = {f"model/{name}": to_numpy(p.data) for name, p in model.named_parameters()}
     # What we write we must be able to read: rebuilding catches e.g. an MLP whose layers were replaced.
-    build(spec, WeightBudget(sum(a.size for a in arrays.values())))
+    _rebuild(spec, arrays, "numpy")
     meta: dict[str, Any] = {
         "format": FORMAT, "version": VERSION, "nnscratch_version": __version__, "architecture": spec,
         "optimizer_type": None if optimizer is None else type(optimizer).__name__,
@@ -276,9 +276,10 @@ def _read_array(zf: zipfile.ZipFile, name: str, entry: Any) -> np.ndarray:
     return np.frombuffer(bytearray(data), dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
-def _restore_model(meta: dict[str, Any], arrays: dict[str, np.ndarray], backend: str) -> Module:
+def _rebuild(spec: Any, arrays: dict[str, np.ndarray], backend: str) -> Module:
+    """The model ``spec`` describes, holding the ``model/...`` arrays, which must fit it exactly."""
     stored = {name[len("model/"):]: a for name, a in arrays.items() if name.startswith("model/")}
-    model = build(meta.get("architecture"), WeightBudget(sum(a.size for a in stored.values())), backend)
+    model = build(spec, WeightBudget(sum(a.size for a in stored.values())), backend)
     params = dict(model.named_parameters())
     if set(params) != set(stored):
         raise SerializationError(f"the stored parameters {sorted(stored)} do not match the architecture's "
@@ -328,7 +329,7 @@ def load(path: str | os.PathLike, *, backend: str | None = None) -> Checkpoint:
                 meta = _read_meta(zf, size)
                 arrays = {name: _read_array(zf, name, entry) for name, entry in meta["arrays"].items()}
             ckpt = Checkpoint(
-                model=_restore_model(meta, arrays, backend),
+                model=_rebuild(meta.get("architecture"), arrays, backend),
                 optimizer_state=_unpack(meta.get("optimizer"), arrays, backend),
                 optimizer_type=meta.get("optimizer_type"),
                 scheduler_state=_unpack(meta.get("scheduler"), arrays, backend),

@@ -304,3 +304,11 @@ def test_crash_mid_write_keeps_the_old_file(tmp_path, monkeypatch):
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # the temporary file was removed
     assert_same_model(old, ns.load(path).model)
+
+
+def test_parameter_replaced_with_wrong_shape_is_refused_at_save(tmp_path):
+    model = ns.MLP([2, 3, 1], rng=0)
+    model[0].W = ns.Parameter(np.zeros((5, 3)))
+    with pytest.raises(ns.SerializationError, match=r"'0.W' is stored as float64 \(5, 3\).*\(2, 3\)"):
+        ns.save(tmp_path / "m.npz", model)
+    assert not list(tmp_path.iterdir())
