@@ -141,6 +141,10 @@ class Checkpoint:
         if rng is not None:
             if self.rng is None:
                 raise ConfigError("the checkpoint holds no RNG state; save it with save(..., rng=generator).")
+            saved, given = type(self.rng.bit_generator).__name__, type(rng.bit_generator).__name__
+            if saved != given:
+                raise ConfigError(f"the checkpoint holds {saved} state but rng uses {given}; pass a Generator "
+                                  f"built on {saved}, or use checkpoint.rng itself.")
             rng.bit_generator.state = self.rng.bit_generator.state
 
 

@@ -85,6 +85,9 @@ def test_restore_checks_what_it_restores_into(tmp_path):
         ckpt.restore(scheduler=optim.StepLR(opt, step_size=1))
     with pytest.raises(ns.ConfigError, match="no RNG state"):
         ckpt.restore(rng=np.random.default_rng(0))
+    ns.save(tmp_path / "c.npz", model, rng=np.random.default_rng(0))
+    with pytest.raises(ns.ConfigError, match="holds PCG64 state but rng uses MT19937"):
+        ns.load(tmp_path / "c.npz").restore(rng=np.random.Generator(np.random.MT19937(0)))
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
