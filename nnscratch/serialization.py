@@ -153,7 +153,7 @@ class Checkpoint:
 def _rng_state(rng: Any) -> dict[str, Any]:
     if not isinstance(rng, np.random.Generator):
         raise ConfigError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}.")
-    return rng.bit_generator.state
+    return dict(rng.bit_generator.state)
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:

@@ -123,7 +123,8 @@ def _check_fit_args(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epoch
                           f"{type(validation_data).__name__}" + (f" of length {len(validation_data)}"
                                                                  if isinstance(validation_data, (tuple, list)) else ""))
     if validation_data is not None:
-        validation_data = _check_data(*validation_data, ("validation_data[0]", "validation_data[1]"))
+        validation_data = _check_data(validation_data[0], validation_data[1],
+                                      ("validation_data[0]", "validation_data[1]"))
     return (*_check_data(X, y, ("X", "y")), validation_data)
 
 
