@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .callbacks import Callback, TrainingContext
-from .data import minibatches, num_batches
-from .errors import ConfigError, NonFiniteError, ShapeError
+from .data import check_pair, minibatches, num_batches
+from .errors import ConfigError, NonFiniteError
 from .rng import as_generator
 from .schedulers import ReduceLROnPlateau
 from .stopping import NonFiniteGuard
@@ -97,8 +97,7 @@ def _check_fit_args(X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batc
         raise ConfigError("validation_data must be a pair (X_val, y_val), got "
                           f"{type(validation_data).__name__}" + (f" of length {len(validation_data)}"
                                                                  if isinstance(validation_data, (tuple, list)) else ""))
-    if len(X) != len(y):
-        raise ShapeError(f"X and y must have the same number of samples: X has {len(X)}, y has {len(y)}.")
+    check_pair(X, y)
 
 
 def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
