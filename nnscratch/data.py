@@ -20,17 +20,21 @@ from .rng import as_generator
 from .validation import as_float_array, check_finite, check_positive
 
 
-def _check_pair(X: Any, y: Any) -> int:
-    """Both have a first axis of the same, non-zero length; return it."""
-    for name, a in (("X", X), ("y", y)):
+def check_pair(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> int:
+    """Check that X and y are arrays with the same, non-zero number of samples; return it.
+
+    ``names`` are the argument names the messages use (``fit`` checks its validation data too).
+    """
+    x_name, y_name = names
+    for name, a in zip(names, (X, y)):
         if getattr(a, "ndim", 0) < 1:
             raise ShapeError(f"{name} must be an array with samples on the first axis, got {type(a).__name__} "
                              f"of shape {getattr(a, 'shape', None)}.")
     if len(X) != len(y):
-        raise ShapeError(f"X and y must have the same number of samples: X has {len(X)} (shape {tuple(X.shape)}), "
-                         f"y has {len(y)} (shape {tuple(y.shape)}).")
+        raise ShapeError(f"{x_name} and {y_name} must have the same number of samples: {x_name} has {len(X)} "
+                         f"(shape {tuple(X.shape)}), {y_name} has {len(y)} (shape {tuple(y.shape)}).")
     if len(X) == 0:
-        raise ShapeError(f"X and y are empty (shape {tuple(X.shape)}); there is nothing to batch.")
+        raise ShapeError(f"{x_name} and {y_name} are empty (shape {tuple(X.shape)}); there is nothing to batch.")
     return len(X)
 
 
@@ -112,7 +116,7 @@ def minibatches(X: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Any 
     torch's ``DataLoader`` does.
     """
     check_positive(batch_size, "batch_size", integer=True)
-    n = _check_pair(X, y)
+    n = check_pair(X, y)
     order = as_generator(rng).permutation(n) if shuffle else None
     for start in range(0, num_batches(n, batch_size, drop_last) * batch_size, batch_size):
         stop = min(start + batch_size, n)
@@ -128,7 +132,7 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.25, rng: Any = N
     or a number of samples in [1, N - 1]. Rows are shuffled first unless ``shuffle=False``,
     in which case the last rows form the test set.
     """
-    n = _check_pair(X, y)
+    n = check_pair(X, y)
     if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
         n_test = int(test_size)
     elif isinstance(test_size, (float, np.floating)) and 0 < test_size < 1:

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .callbacks import Callback, TrainingContext
-from .data import minibatches, num_batches
-from .errors import ConfigError, NonFiniteError, ShapeError
+from .data import check_pair, minibatches, num_batches
+from .errors import ConfigError, NonFiniteError
 from .rng import as_generator
 from .schedulers import ReduceLROnPlateau
 from .stopping import NonFiniteGuard
@@ -85,12 +85,7 @@ class _ProgressBar:
 def _check_data(X: Any, y: Any, names: tuple[str, str]) -> tuple[Any, Any]:
     """Real float arrays on one backend, samples on the first axis, equally many, at least one, all finite."""
     X, y = as_float_array(X, names[0]), as_float_array(y, names[1])
-    for name, a in zip(names, (X, y)):
-        if a.ndim < 1 or a.shape[0] == 0:
-            raise ShapeError(f"fit needs {name} with at least one sample on its first axis, got shape {a.shape}.")
-    if len(X) != len(y):
-        raise ShapeError(f"{names[0]} and {names[1]} must have the same number of samples: {names[0]} has shape "
-                         f"{X.shape}, {names[1]} has shape {y.shape}.")
+    check_pair(X, y, names)
     check_same_backend(X, y)
     return check_finite(X, names[0]), check_finite(y, names[1])
 
