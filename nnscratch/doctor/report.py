@@ -156,9 +156,12 @@ def _layer_series(snaps: list[Snapshot], kind: str) -> dict[str, list[tuple[int,
 
 def _panel_layers(ax: Any, snaps: list[Snapshot], kind: str, title: str, lines: list[tuple[float, str]],
                   log: bool = True) -> None:
+    import matplotlib.pyplot as plt
+
     series = _layer_series(snaps, kind)
-    for name, points in series.items():
-        ax.plot(*zip(*points), "o-", ms=3, label=name)
+    colors = plt.cm.viridis([i / max(1, len(series) - 1) * 0.9 for i in range(len(series))])
+    for (name, points), color in zip(series.items(), colors):
+        ax.plot(*zip(*points), "o-", ms=3, label=name, color=color)
     for value, label in lines:
         ax.axhline(value, color="C3", ls="--", lw=1)
         ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), color="C3", fontsize=7,
