@@ -9,13 +9,14 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import data, init, optim
+from . import architecture, data, init, interop, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
 from .errors import (
     BackendError,
     BroadcastWarning,
+    CallOrderError,
     ConfigError,
     DomainError,
     DTypeError,
@@ -28,6 +29,7 @@ from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
 from .rng import manual_seed
+from .serialization import Checkpoint, load, save
 from .stopping import EarlyStopping, NonFiniteGuard
 from .training import History, fit
 
@@ -36,7 +38,9 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendError",
     "BroadcastWarning",
+    "CallOrderError",
     "Callback",
+    "Checkpoint",
     "ConfigError",
     "DTypeError",
     "DomainError",
@@ -66,14 +70,18 @@ __all__ = [
     "Softplus",
     "Tanh",
     "TrainingContext",
+    "architecture",
     "available_backends",
     "data",
     "fit",
     "get_array_module",
     "get_backend",
     "init",
+    "interop",
+    "load",
     "manual_seed",
     "optim",
+    "save",
     "set_backend",
     "to_backend",
     "to_numpy",

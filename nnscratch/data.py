@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module
-from .errors import ConfigError, NonFiniteError, ShapeError
+from .errors import CallOrderError, ConfigError, ShapeError
 from .rng import as_generator
-from .validation import as_float_array, check_positive
+from .validation import as_float_array, check_finite, check_positive
 
 
 def _check_pair(X: Any, y: Any) -> int:
@@ -59,9 +59,7 @@ class Standardizer:
         x = as_float_array(x, "x", np.float64)
         if x.ndim not in (1, 2) or x.shape[0] == 0:
             raise ShapeError(f"Standardizer.fit expects x of shape (N,) or (N, D) with N >= 1, got {tuple(x.shape)}.")
-        xp = get_array_module(x)
-        if not bool(xp.isfinite(x).all()):
-            raise NonFiniteError("Standardizer.fit got NaN or infinite values in x; clean or drop them first.")
+        xp = get_array_module(check_finite(x, "x"))
         self.mean_ = x.mean(axis=0)
         std = x.std(axis=0)
         self.scale_ = xp.where(std > 0, std, 1.0)
@@ -69,7 +67,7 @@ class Standardizer:
 
     def _check(self, x: Any, where: str) -> Any:
         if self.mean_ is None:
-            raise RuntimeError(f"Standardizer.{where} called before fit(); call fit(x) first.")
+            raise CallOrderError(f"Standardizer.{where} called before fit(); call fit(x) first.")
         own = getattr(x, "dtype", None)
         x = as_float_array(x, "x", own if own in (np.float32, np.float64) else np.float64)
         if x.shape[1:] != self.mean_.shape:

@@ -41,5 +41,9 @@ class SerializationError(NNScratchError, ValueError):
     """A saved file is truncated, corrupted, of an unknown version or unsafe to load."""
 
 
+class CallOrderError(NNScratchError, RuntimeError):
+    """A method was called before the one it relies on (backward before forward, transform before fit)."""
+
+
 class BroadcastWarning(UserWarning):
     """A loss compared arrays of different shapes by broadcasting, as torch does silently."""
