@@ -48,7 +48,7 @@ def score(seeds: list[int], verbose: bool = False) -> tuple[dict[str, tuple[int,
 
 
 def overhead(repeats: int = 5) -> tuple[float, float]:
-    """Best-of-``repeats`` wall time of ``fit`` without and with a Doctor(every=50), runs interleaved.
+    """Best-of-``repeats`` wall time of ``fit`` without and with a Doctor() (every=100), runs interleaved.
 
     Timings on a shared machine are noisy; for stable numbers run with OMP_NUM_THREADS=1
     (a multi-threaded BLAS can make the probe's larger matrix products wake idle threads).
@@ -84,7 +84,7 @@ def main() -> None:
     print(f"{'overall':20s} {hit}/{total} = {hit / total:.0%}")
     print(f"false alarms on healthy runs: {alarms}/{healthy} = {alarms / healthy:.0%}")
     plain, doctored = overhead()
-    print(f"\noverhead on fit (4-64-64-1, 2048 rows, batch 32, 10 epochs, Doctor every=50): "
+    print(f"\noverhead on fit (4-64-64-1, 2048 rows, batch 32, 10 epochs, Doctor every=100): "
           f"{plain:.2f} s -> {doctored:.2f} s = {doctored / plain - 1:+.1%}")
 
 

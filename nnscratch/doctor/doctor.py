@@ -63,7 +63,7 @@ class Doctor(Callback):
     """
 
     def __init__(self, model: Module | None = None, loss_fn: Any = None, probe: tuple[Any, Any] | None = None,
-                 every: int = 50, probe_size: int = 256, rng: Any = 0, thresholds: Thresholds | None = None) -> None:
+                 every: int = 100, probe_size: int = 256, rng: Any = 0, thresholds: Thresholds | None = None) -> None:
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ConfigError(f"Doctor every must be a positive integer (steps between probes), got {every!r}.")
         self.model, self.loss_fn, self.every, self.probe_size = model, loss_fn, every, int(probe_size)
@@ -227,3 +227,23 @@ def diagnose(model: Module, X: Any, y: Any, loss_fn: Any = None, probe_size: int
             "mean: the untrained network's outputs are on the wrong scale."),
             {"initial_loss": snap.loss, "mean_predictor_loss": snap.baseline, "threshold": th.init_loss}, step=0))
     return Report(rules.order(found), trace, th)
+
+
+def checkup(model: Module, X: Any, y: Any, loss_fn: Any = None, epochs: int = 0, lr: float = 1e-3,
+            batch_size: int = 32, every: int = 100, seed: int = 0) -> tuple[Report, Report | None]:
+    """``diagnose`` the set-up, then (``epochs`` > 0) train it with Adam under a Doctor.
+
+    Returns ``(before, during)``; ``during`` is None without training. What ``nnscratch
+    doctor`` runs on a saved model and a data file.
+    """
+    from ..optim import Adam
+    from ..training import fit
+
+    loss_fn = loss_fn or MSELoss()
+    before = diagnose(model, X, y, loss_fn, rng=seed)
+    if epochs <= 0 or any(f.code == "SHAPE_BROADCAST" for f in before.findings):
+        return before, None
+    doctor = Doctor(model, loss_fn, probe=(X, y), every=every, rng=seed)
+    fit(model, X, y, loss_fn, Adam(model.parameters(), lr), epochs, batch_size, callbacks=[doctor], rng=seed,
+        guard=False, progress=False)
+    return before, doctor.report()

@@ -80,7 +80,7 @@ class Report:
 
     def summary(self) -> str:
         steps, samples = self.trace.steps, len(self.trace.snapshots)
-        seen = f"{steps} optimizer steps, {samples} probe samples"
+        seen = f"{steps} optimizer steps, {samples} probe samples" if steps else "before training"
         if self.healthy:
             return f"Healthy: no problem found ({seen})."
         return (f"{len(self.problems)} problem(s) found ({seen}); most likely root cause: {self.root_cause}.")

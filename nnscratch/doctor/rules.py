@@ -279,9 +279,10 @@ def _rise(losses: list[float]) -> float:
 
 
 def heavy_tail(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    """Only for runs that did not fit: near a perfect fit the last few residuals always dominate."""
     shares = [s.tail_share for s in snaps]
     share = median(shares)
-    if share <= th.tail_share:
+    if share <= th.tail_share or not snaps[-1].relative_loss > th.fit_ok:
         return []
     step = _since(snaps, [v > th.tail_share for v in shares])
     return [finding("HEAVY_TAILED_LOSS", (

@@ -42,7 +42,6 @@ class LayerStats:
     kind: str  # the module's class name, e.g. "Linear", "ReLU"
     units: int
     spread: float  # sqrt(mean_j var_n out[n, j])
-    finite: bool = True
     in_spread: float | None = None  # Linear: spread of its input
     grad_rms: float | None = None  # Linear: RMS of d loss / d output
     dead: float | None = None  # ReLU-like: fraction of units off on every probe row
@@ -102,9 +101,8 @@ def _leaves(model: Module) -> list[tuple[str, Module]]:
 
 
 def _forward_stats(name: str, module: Module, x: Any, out: Any) -> LayerStats:
-    xp = get_array_module(out)
     out2 = out.reshape(out.shape[0], -1)
-    stats = LayerStats(name, type(module).__name__, out2.shape[1], spread(out2), bool(xp.isfinite(out2).all()))
+    stats = LayerStats(name, type(module).__name__, out2.shape[1], spread(out2))
     if isinstance(module, Linear):
         stats.in_spread = spread(x)
     mask = getattr(module, "mask", None)  # ReLU and LeakyReLU keep which units were on
