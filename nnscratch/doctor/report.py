@@ -103,7 +103,7 @@ class Report:
         fig, axes = plt.subplots(2, 3, figsize=(15, 8))
         fig.suptitle(self.summary(), fontsize=10)
         _panel_loss(axes[0, 0], snaps, th)
-        _panel_layers(axes[0, 1], snaps, "dead", "fraction of dead units (off on every probe row)",
+        _panel_layers(axes[0, 1], snaps, "dead", "fraction of dead units (on for < 1% of probe rows)",
                       [(th.dead, "DEAD_RELU")], log=False)
         _panel_layers(axes[0, 2], snaps, "act", "activation spread / first hidden layer's",
                       [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")])

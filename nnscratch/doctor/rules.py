@@ -37,7 +37,7 @@ class Thresholds:
     plateau_level: float = 0.5  # ...while the loss is above this fraction of predicting the mean
     fit_ok: float = 0.1  # a run whose final loss is below this fraction of the mean's has fitted
     tail_share: float = 0.5  # HEAVY_TAILED_LOSS: worst 1% of rows carry more than this share of the loss
-    init_loss: float = 3.0  # INIT_LOSS_HIGH (diagnose): initial loss above this multiple of the mean's
+    init_loss: float = 10.0  # INIT_LOSS_HIGH (diagnose): initial loss above this multiple of the mean's
 
 
 # code -> (severity, fix). Order of this dict = priority: most likely root cause first.
@@ -135,7 +135,7 @@ def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
             step = _since(snaps, [d > th.dead for d in series])
             f = finding("DEAD_RELU", (
                 f"{layer.dead:.0%} of the {layer.units} units of {layer.kind} layer {layer.name} are off for every "
-                f"probe input (at the start: {series[0]:.0%}), so they pass no gradient and never recover. "
+                f"probe input or nearly (at the start: {series[0]:.0%}), so they pass no gradient and never recover. "
                 f"They crossed {th.dead:.0%} at step {step}."),
                 {"dead_fraction": layer.dead, "dead_at_start": first.relus()[i].dead, "threshold": th.dead,
                  "units": layer.units, "loss_over_mean_predictor": last.relative_loss}, layer=layer.name, step=step)
@@ -207,8 +207,9 @@ def signal(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
 
 
 def constant_output(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    """Predictions nearly constant at the end, and not spreading out (a slow run's predictions grow)."""
     rel = [s.pred_spread / s.target_spread if s.target_spread > 0 else math.nan for s in snaps]
-    if not rel[-1] < th.constant:
+    if not (rel[-1] < th.constant and not rel[-1] > 1.5 * rel[len(rel) // 2]):
         return []
     step = _since(snaps, [r < th.constant for r in rel])
     return [finding("CONSTANT_OUTPUT", (

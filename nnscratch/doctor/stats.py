@@ -9,8 +9,9 @@ leaf module recording:
   bias does not count, since a layer whose output is the same for every input carries
   no information about the input;
 - for every ``Linear``, the RMS of d loss / d output (the gradient that reaches it);
-- for every ReLU-like layer, the fraction of units that are off for every probe row
-  (*dead*: they pass no gradient) and on for every row (*always on*: they never bend);
+- for every ReLU-like layer, the fraction of units that are off for (almost: > 99% of)
+  every probe row (*dead*: they pass no gradient) and on for every row (*always on*:
+  they never bend);
 - for the first ``Linear``, the scale of each input feature as the network sees it.
 
 The probe's backward pass must not disturb training, so each parameter's ``grad`` and
@@ -44,7 +45,7 @@ class LayerStats:
     spread: float  # sqrt(mean_j var_n out[n, j])
     in_spread: float | None = None  # Linear: spread of its input
     grad_rms: float | None = None  # Linear: RMS of d loss / d output
-    dead: float | None = None  # ReLU-like: fraction of units off on every probe row
+    dead: float | None = None  # ReLU-like: fraction of units on for fewer than 1% of the probe rows
     always_on: float | None = None  # ReLU-like: fraction of units on for every probe row
 
 
@@ -108,7 +109,8 @@ def _forward_stats(name: str, module: Module, x: Any, out: Any) -> LayerStats:
     mask = getattr(module, "mask", None)  # ReLU and LeakyReLU keep which units were on
     if mask is not None and mask.shape == out.shape:
         on = mask.reshape(mask.shape[0], -1)
-        stats.dead = float((~on.any(axis=0)).mean())
+        # Dead: on for fewer than 1% of the rows (a unit that fires for 1 row in 256 is as good as dead).
+        stats.dead = float((on.mean(axis=0) < 0.01).mean())
         stats.always_on = float(on.all(axis=0).mean())
     return stats
 
