@@ -265,3 +265,43 @@ def test_checkup_trains_only_when_asked():
     assert before.healthy and during is None
     before, during = checkup(ns.MLP([1, 10, 1], rng=0), xs, ys, epochs=20, lr=1e-2)
     assert during.healthy and during.trace.steps == 20 * 16
+
+
+class _ScaledL1(ns.Loss):
+    """|pred - y| / scale, with the per-row ``scale`` passed as an extra loss argument."""
+
+    def __call__(self, pred, target, scale):
+        self.scale = scale
+        return super().__call__(pred, target)
+
+    def elementwise(self, pred, target):
+        self.sign = np.sign(pred - target)
+        return np.abs(pred - target) / self.scale
+
+    def elementwise_grad(self):
+        return self.sign / self.scale
+
+
+def test_extra_loss_arguments_and_announced_length():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 2))
+    y = X[:, :1] - X[:, 1:]
+    scale = np.where(rng.random((300, 1)) < 0.01, 1e-4, 1.0)  # three rows weigh 10^4 times more
+    net, loss_fn = ns.MLP([2, 16, 1], rng=0), _ScaledL1()
+    opt = Adam(net.parameters(), 1e-3)
+    doctor = Doctor()
+    ctx = TrainingContext(model=net, loss_fn=loss_fn, optimizer=opt)
+    ctx.extra.update(total_steps=60, loss_args=(scale,))
+    doctor.on_train_begin(ctx)
+    ctx.x_batch, ctx.y_batch = X, y
+    for step in range(60):
+        opt.zero_grad()
+        ctx.loss = loss_fn(net(X), y, scale)
+        net.backward(loss_fn.backward())
+        opt.step()
+        ctx.step = step
+        doctor.on_step_end(ctx)
+    doctor.on_train_end(ctx)
+    assert doctor.every == 3 and len(doctor.trace.snapshots) == 21
+    report = doctor.report()
+    assert "HEAVY_TAILED_LOSS" in report.codes, str(report)

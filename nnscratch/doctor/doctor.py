@@ -43,41 +43,48 @@ def _target_scale(y: Any) -> tuple[float, float]:
     return float(abs(y2.mean(axis=0)).max()), float(y2.std(axis=0).max())
 
 
-def subsample(X: Any, y: Any, size: int, rng: np.random.Generator) -> tuple[Any, Any]:
-    """Up to ``size`` rows of ``(X, y)``, drawn without replacement and kept in their order."""
-    if len(X) <= size:
-        return X, y
-    rows = np.sort(rng.choice(len(X), size, replace=False))
-    return X[rows], y[rows]
+def subsample(arrays: tuple[Any, ...], size: int, rng: np.random.Generator) -> tuple[Any, ...]:
+    """Up to ``size`` rows of ``(X, y, *loss_args)``, drawn without replacement, kept in order.
+
+    Arrays with as many rows as X are subsampled with it; anything else passes through.
+    """
+    n = len(arrays[0])
+    if n <= size:
+        return tuple(arrays)
+    rows = np.sort(rng.choice(n, size, replace=False))
+    return tuple(a[rows] if getattr(a, "shape", ())[:1] == (n,) else a for a in arrays)
 
 
 class Doctor(Callback):
     """Watch a training run and explain what went wrong, with evidence.
 
     ``model``: the network (default: ``ctx.model``); ``loss_fn``: the loss (default:
-    ``ctx.loss_fn``); ``probe``: a fixed ``(X, y)`` batch to measure on (default: up to
-    ``probe_size`` rows of the first batch the loop reports in ``ctx.x_batch``/``ctx.y_batch``,
-    chosen with ``rng``); ``every``: probe every this many optimizer steps (also before the
-    first step when the probe is known, and after the last one); ``thresholds``: a
-    :class:`Thresholds` to tune the codes.
+    ``ctx.loss_fn``); ``probe``: a fixed ``(X, y)`` batch to measure on, or ``(X, y, *loss_args)``
+    for a loss called as ``loss_fn(pred, y, *loss_args)`` (default: ``probe_size`` rows, chosen
+    with ``rng``, of the first batches the loop reports in ``ctx.x_batch``/``ctx.y_batch`` and
+    ``ctx.extra["loss_args"]``); ``every``: probe every this many optimizer steps (also before
+    the first step when the probe is known, and after the last one; default 100, or fewer so
+    that a run whose length the loop announces in ``ctx.extra["total_steps"]`` gets at least 20
+    probes); ``thresholds``: a :class:`Thresholds` to tune the codes.
     """
 
-    def __init__(self, model: Module | None = None, loss_fn: Any = None, probe: tuple[Any, Any] | None = None,
-                 every: int = 100, probe_size: int = 256, rng: Any = 0, thresholds: Thresholds | None = None) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+    def __init__(self, model: Module | None = None, loss_fn: Any = None, probe: tuple[Any, ...] | None = None,
+                 every: int | None = None, probe_size: int = 256, rng: Any = 0,
+                 thresholds: Thresholds | None = None) -> None:
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise ConfigError(f"Doctor every must be a positive integer (steps between probes), got {every!r}.")
         self.model, self.loss_fn, self.every, self.probe_size = model, loss_fn, every, int(probe_size)
         self.thresholds = thresholds or Thresholds()
         self._rng = as_generator(rng)
-        self.probe: tuple[Any, Any] | None = None
+        self.probe: tuple[Any, ...] | None = None
         if probe is not None:
-            self.probe = subsample(*probe, self.probe_size, self._rng)
+            self.probe = subsample(tuple(probe), self.probe_size, self._rng)
         self.trace = Trace()
         self._before: dict[str, Any] | None = None  # weights at the last probe, to measure the next update
         self._last_accumulated = 0
         self._y_scale: tuple[float, float] | None = None
         self._params: list = []
-        self._gathered: list[tuple[Any, Any]] = []  # batches collected until the probe is full
+        self._gathered: list[tuple[Any, ...]] = []  # batches collected until the probe is full
 
     # --- callback hooks ---------------------------------------------------------------------------------
 
@@ -85,6 +92,9 @@ class Doctor(Callback):
         self.model = self.model or ctx.model
         self.loss_fn = self.loss_fn or ctx.loss_fn or MSELoss()
         self._params = self.model.parameters()
+        if self.every is None:
+            total = ctx.extra.get("total_steps")
+            self.every = max(1, min(100, total // 20)) if isinstance(total, int) and total > 0 else 100
         self._ensure_probe(ctx)
         if self.probe is not None and not self.trace.snapshots:
             self._sample(-1)
@@ -115,19 +125,21 @@ class Doctor(Callback):
         """Collect the first batches the loop reports until they hold ``probe_size`` rows."""
         if self.probe is not None or ctx.x_batch is None or ctx.y_batch is None:
             return
-        self._gathered.append((ctx.x_batch.copy(), ctx.y_batch.copy()))
-        rows = sum(len(x) for x, _ in self._gathered)
+        batch = (ctx.x_batch, ctx.y_batch, *ctx.extra.get("loss_args", ()))
+        self._gathered.append(tuple(a.copy() if hasattr(a, "copy") else a for a in batch))
+        rows = sum(len(b[0]) for b in self._gathered)
         if rows >= self.probe_size or len(self._gathered) >= 64:
             xp = get_array_module(ctx.x_batch)
-            X = xp.concatenate([x for x, _ in self._gathered])
-            y = xp.concatenate([y for _, y in self._gathered])
-            self.probe, self._gathered = subsample(X, y, self.probe_size, self._rng), []
+            n = len(ctx.x_batch)
+            columns = zip(*self._gathered)  # per-row arrays are stacked; anything else is taken from one batch
+            stacked = tuple(xp.concatenate(c) if getattr(c[0], "shape", ())[:1] == (n,) else c[0] for c in columns)
+            self.probe, self._gathered = subsample(stacked, self.probe_size, self._rng), []
 
     def _sample(self, step: int, measure_update: bool = True) -> None:
-        X, y = self.probe
+        X, y, *args = self.probe
         if self._y_scale is None:
             self._y_scale = _target_scale(y)
-        self.trace.snapshots.append(probe_pass(self.model, self.loss_fn, X, y, step))
+        self.trace.snapshots.append(probe_pass(self.model, self.loss_fn, X, y, step, tuple(args)))
         self._before = weight_copies(self.model) if measure_update else None
 
     def _check_events(self, ctx: TrainingContext) -> None:
@@ -202,7 +214,7 @@ def diagnose(model: Module, X: Any, y: Any, loss_fn: Any = None, probe_size: int
     """
     th = thresholds or Thresholds()
     loss_fn = loss_fn or MSELoss()
-    X, y = subsample(X, y, probe_size, as_generator(rng))
+    X, y = subsample((X, y), probe_size, as_generator(rng))
     trace = Trace()
     found = []
     tensor = first_nonfinite(model, X, y)
@@ -230,7 +242,7 @@ def diagnose(model: Module, X: Any, y: Any, loss_fn: Any = None, probe_size: int
 
 
 def checkup(model: Module, X: Any, y: Any, loss_fn: Any = None, epochs: int = 0, lr: float = 1e-3,
-            batch_size: int = 32, every: int = 100, seed: int = 0) -> tuple[Report, Report | None]:
+            batch_size: int = 32, every: int | None = None, seed: int = 0) -> tuple[Report, Report | None]:
     """``diagnose`` the set-up, then (``epochs`` > 0) train it with Adam under a Doctor.
 
     Returns ``(before, during)``; ``during`` is None without training. What ``nnscratch

@@ -209,7 +209,9 @@ def signal(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
 def constant_output(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     """Predictions nearly constant at the end, and not spreading out (a slow run's predictions grow)."""
     rel = [s.pred_spread / s.target_spread if s.target_spread > 0 else math.nan for s in snaps]
-    if not (rel[-1] < th.constant and not rel[-1] > 1.5 * rel[len(rel) // 2]):
+    mid = rel[len(rel) // 2]
+    growing = rel[-1] > 1.5 * mid and rel[-1] - mid > 0.01
+    if not (rel[-1] < th.constant and not growing):
         return []
     step = _since(snaps, [r < th.constant for r in rel])
     return [finding("CONSTANT_OUTPUT", (
