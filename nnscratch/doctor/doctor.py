@@ -98,6 +98,8 @@ class Doctor(Callback):
         self._ensure_probe(ctx)
         if self.probe is not None and not self.trace.snapshots:
             self._sample(-1)
+        else:  # no probe yet: still measure the first update, where a too-large step does its damage
+            self._before = weight_copies(self.model)
 
     def on_step_end(self, ctx: TrainingContext) -> None:
         if self.model is None:  # a hand-written loop that skipped on_train_begin
@@ -107,8 +109,13 @@ class Doctor(Callback):
         trace.losses.append(float(ctx.loss))
         self._check_events(ctx)
         if self._before is not None:
-            trace.snapshots[-1].update_ratio = update_ratios(self.model, self._before)
+            ratios = update_ratios(self.model, self._before)
             self._before = None
+            if trace.snapshots:
+                trace.snapshots[-1].update_ratio = ratios
+            else:  # until the probe is gathered, keep each layer's largest update, measured every step
+                trace.first_update = {k: max(v, trace.first_update.get(k, v)) for k, v in ratios.items()}
+                self._before = weight_copies(self.model)
         if self.probe is None:
             self._ensure_probe(ctx)
         if self.probe is not None and (not trace.snapshots or step % self.every == 0):

@@ -210,7 +210,7 @@ def constant_output(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     """Predictions nearly constant at the end, and not spreading out (a slow run's predictions grow)."""
     rel = [s.pred_spread / s.target_spread if s.target_spread > 0 else math.nan for s in snaps]
     mid = rel[len(rel) // 2]
-    growing = rel[-1] > 1.5 * mid and rel[-1] - mid > 0.01
+    growing = rel[-1] > 1.1 * mid and rel[-1] > 1e-3  # still spreading out: a slow run, not a stuck one
     if not (rel[-1] < th.constant and not growing):
         return []
     step = _since(snaps, [r < th.constant for r in rel])
@@ -243,15 +243,20 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
 
     A large ratio alone is not a fault (Adam's first steps move small weights a lot), so
     LR_TOO_LARGE also needs an unstable loss: non-finite, or a rise to ``th.unstable`` times
-    its best so far on the probe batch (10x that on the noisier per-step training loss).
+    its best so far on the probe batch (10x that on the noisier per-step training loss),
+    unless one step changed the weights by more than their own size.
     """
     snaps = trace.snapshots
-    early = [max(s.update_ratio.values()) for s in snaps[: max(1, len(snaps) // 2)] if s.update_ratio]
+    measured = [[v for v in r.values() if not math.isnan(v)] for r in
+                [trace.first_update] + [s.update_ratio for s in snaps[: max(1, len(snaps) // 2)]]]
+    early = [max(r) for r in measured if r]
     if not early:
         return []
     peak, typical = max(early), median(early)
     rise = max(_rise([s.loss for s in snaps]), _rise(trace.losses) / 10)
-    unstable = "NON_FINITE" in trace.events or not math.isfinite(rise) or rise > th.unstable
+    # A step larger than the weights themselves (ratio > 10 x th.lr_large) overshoots whatever the loss did.
+    unstable = ("NON_FINITE" in trace.events or not math.isfinite(rise) or rise > th.unstable
+                or peak > 10 * th.lr_large)
     if peak > th.lr_large and unstable:
         return [finding("LR_TOO_LARGE", (
             f"Steps changed the weights by up to {peak:.2g} of their size (healthy runs: about 1e-3) and the loss "

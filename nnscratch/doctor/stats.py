@@ -85,6 +85,7 @@ class Trace:
     losses: list[float] = field(default_factory=list)  # the training loss of every step
     steps: int = 0  # optimizer steps seen
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> evidence, first occurrence
+    first_update: dict[str, float] = field(default_factory=dict)  # largest update ratios before the first probe
 
 
 def spread(a: Any) -> float:
@@ -201,7 +202,8 @@ def update_ratios(model: Module, before: dict[str, Any]) -> dict[str, float]:
         if name in before:
             xp = get_array_module(m.W.data)
             norm = float(xp.linalg.norm(before[name]))
-            ratios[name] = float(xp.linalg.norm(m.W.data - before[name])) / norm if norm > 0 else math.inf
+            # All-zero weights have no size to compare with: not measured (NaN).
+            ratios[name] = float(xp.linalg.norm(m.W.data - before[name])) / norm if norm > 0 else math.nan
     return ratios
 
 
