@@ -168,6 +168,9 @@ def _panel_layers(ax: Any, snaps: list[Snapshot], kind: str, title: str, lines: 
                     va="bottom")
     if log:
         ax.set_yscale("log")
+    if snaps:  # the whole run on every panel, even where a statistic was measured only a few times
+        pad = max(1, (snaps[-1].step - snaps[0].step) // 40)
+        ax.set_xlim(snaps[0].step - pad, snaps[-1].step + pad)
     ax.set(xlabel="step", title=title)
     if not series:
         ax.text(0.5, 0.5, "not measured for this model", ha="center", transform=ax.transAxes)
