@@ -13,6 +13,7 @@ from . import architecture, data, init, interop, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
+from .doctor import Doctor, diagnose
 from .errors import (
     BackendError,
     BroadcastWarning,
@@ -43,6 +44,7 @@ __all__ = [
     "Checkpoint",
     "ConfigError",
     "DTypeError",
+    "Doctor",
     "DomainError",
     "EarlyStopping",
     "Exp",
@@ -73,6 +75,7 @@ __all__ = [
     "architecture",
     "available_backends",
     "data",
+    "diagnose",
     "fit",
     "get_array_module",
     "get_backend",
