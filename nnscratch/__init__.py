@@ -9,13 +9,15 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import gradcheck, init
+from . import architecture, data, gradcheck, init, interop, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
+from .doctor import Doctor, diagnose
 from .errors import (
     BackendError,
     BroadcastWarning,
+    CallOrderError,
     ConfigError,
     DomainError,
     DTypeError,
@@ -31,19 +33,27 @@ from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
 from .rng import manual_seed
+from .serialization import Checkpoint, load, save
+from .stopping import EarlyStopping, NonFiniteGuard
+from .training import History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackendError",
     "BroadcastWarning",
+    "CallOrderError",
     "Callback",
+    "Checkpoint",
     "ConfigError",
     "DTypeError",
+    "Doctor",
     "DomainError",
+    "EarlyStopping",
     "Exp",
     "GradcheckReport",
     "GradientError",
+    "History",
     "HuberLoss",
     "Identity",
     "L1Loss",
@@ -56,6 +66,7 @@ __all__ = [
     "Module",
     "NNScratchError",
     "NonFiniteError",
+    "NonFiniteGuard",
     "Parameter",
     "PrecisionWarning",
     "ReLU",
@@ -67,16 +78,24 @@ __all__ = [
     "Softplus",
     "Tanh",
     "TrainingContext",
+    "architecture",
     "available_backends",
     "check_loss",
     "check_model",
     "check_module",
+    "data",
+    "diagnose",
+    "fit",
     "get_array_module",
     "get_backend",
     "gradcheck",
     "init",
+    "interop",
+    "load",
     "manual_seed",
     "numerical_gradient",
+    "optim",
+    "save",
     "set_backend",
     "to_backend",
     "to_numpy",

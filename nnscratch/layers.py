@@ -14,10 +14,10 @@ import numpy as np
 from . import init as init_mod
 from .activations import ACTIVATIONS, make_activation
 from .backend import get_backend, xp_for
-from .errors import ConfigError
+from .errors import CallOrderError, ConfigError, ShapeError
 from .module import Module, Parameter
 from .rng import as_generator
-from .validation import as_float_array, check_batch, check_choice
+from .validation import as_float_array, check_batch, check_choice, check_same_backend_as
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
@@ -52,6 +52,7 @@ class Linear(Module):
         """x: (N, D) -> y: (N, H)."""
         x = as_float_array(x, "x", self.dtype)
         check_batch(x, "x", self.in_features, repr(self))
+        check_same_backend_as(x, "x", self.W.data, repr(self))
         self.x = x
         y = x @ self.W.data
         if self.b is not None:
@@ -60,6 +61,14 @@ class Linear(Module):
 
     def backward(self, grad_out: Any) -> Any:
         """grad_out: (N, H) -> grad_in: (N, D); adds dW = x.T @ grad_out (D, H), db = Σ_n grad_out (H,)."""
+        if self.x is None:
+            raise CallOrderError(f"{self!r}.backward() called before forward(); run the forward pass first.")
+        if getattr(grad_out, "shape", None) != (self.x.shape[0], self.out_features):
+            raise ShapeError(
+                f"{self!r}.backward expects grad_out of shape {(self.x.shape[0], self.out_features)} "
+                f"(d loss / d output of the last forward), got {getattr(grad_out, 'shape', type(grad_out).__name__)}."
+                " Pass loss_fn.backward(), not the loss value."
+            )
         self.W.accumulate(self.x.T @ grad_out)
         if self.b is not None:
             self.b.accumulate(grad_out.sum(axis=0))
@@ -126,3 +135,4 @@ class MLP(Sequential):
                 layers.append(make_activation(name))
         super().__init__(*layers)
         self.sizes = sizes
+        self.activation, self.final_activation = activation, final_activation  # read by save()
