@@ -51,7 +51,7 @@ class Linear(Module):
     def forward(self, x: Any) -> Any:
         """x: (N, D) -> y: (N, H)."""
         x = as_float_array(x, "x", self.dtype)
-        check_batch(x, "x", self.in_features, repr(self))
+        check_batch(x, "x", self.in_features, self)
         self.x = x
         y = x @ self.W.data
         if self.b is not None:
@@ -59,8 +59,18 @@ class Linear(Module):
         return y
 
     def backward(self, grad_out: Any) -> Any:
-        """grad_out: (N, H) -> grad_in: (N, D); adds dW = x.T @ grad_out (D, H), db = Σ_n grad_out (H,)."""
+        """grad_out: (N, H) -> grad_in: (N, D); adds dW = x.T @ grad_out (D, H), db = Σ_n grad_out (H,).
+
+        The saved input is released once dW is known, as torch frees what a graph saved:
+        it is the largest thing a layer holds, and a step's peak memory is set by how many
+        (N, D) arrays are alive at once. So each forward allows one backward.
+        """
+        if self.x is None:
+            raise RuntimeError(f"{self!r}.backward() needs the input of a forward pass; each backward uses up "
+                               "the input its forward saved, so call forward again before the next backward.")
+        grad_out = as_float_array(grad_out, "grad_out", self.dtype)  # a float64 gradient must not upcast W.grad
         self.W.accumulate(self.x.T @ grad_out)
+        self.x = None
         if self.b is not None:
             self.b.accumulate(grad_out.sum(axis=0))
         return grad_out @ self.W.data.T

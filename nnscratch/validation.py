@@ -14,12 +14,14 @@ from .backend import get_array_module
 from .errors import ConfigError, DTypeError, ShapeError
 
 
-def as_float_array(x: Any, name: str, dtype: Any) -> Any:
+def as_float_array(x: Any, name: str, dtype: Any = None) -> Any:
     """Return ``x`` as an array of floating ``dtype``, or raise a clear error.
 
-    Integer and boolean input is converted (a common, harmless case: ``np.arange``);
-    complex, object and string input is refused because a real-valued network cannot
-    use it without losing information.
+    ``dtype=None`` keeps float32 and float64 input as it is and makes anything else
+    float64. Integer and boolean input is converted (a common, harmless case:
+    ``np.arange``); complex, object and string input is refused because a real-valued
+    network cannot use it without losing information. An array that already has the
+    dtype is returned as it is, not copied.
     """
     if not hasattr(x, "dtype"):
         try:
@@ -27,6 +29,8 @@ def as_float_array(x: Any, name: str, dtype: Any) -> Any:
         except (ValueError, TypeError) as exc:
             raise DTypeError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from exc
     kind = x.dtype.kind
+    if dtype is None:
+        dtype = x.dtype if kind == "f" and x.dtype.itemsize in (4, 8) else np.float64
     if kind == "f":
         return x if x.dtype == dtype else x.astype(dtype)
     if kind in "iub":
@@ -38,8 +42,11 @@ def as_float_array(x: Any, name: str, dtype: Any) -> Any:
     )
 
 
-def check_batch(x: Any, name: str, features: int, where: str) -> None:
-    """Check that ``x`` is a non-empty (N, features) batch for layer ``where``."""
+def check_batch(x: Any, name: str, features: int, where: object) -> None:
+    """Check that ``x`` is a non-empty (N, features) batch for layer ``where``.
+
+    ``where`` is the layer itself: its repr is built only when there is an error to report.
+    """
     if x.ndim != 2:
         hint = " Reshape it with x.reshape(-1, 1)." if x.ndim == 1 and features == 1 else ""
         raise ShapeError(
