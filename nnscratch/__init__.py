@@ -9,7 +9,7 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import init
+from . import data, init, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
@@ -28,6 +28,8 @@ from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
 from .rng import manual_seed
+from .stopping import EarlyStopping, NonFiniteGuard
+from .training import History, fit
 
 __version__ = "0.1.0"
 
@@ -38,7 +40,9 @@ __all__ = [
     "ConfigError",
     "DTypeError",
     "DomainError",
+    "EarlyStopping",
     "Exp",
+    "History",
     "HuberLoss",
     "Identity",
     "L1Loss",
@@ -51,6 +55,7 @@ __all__ = [
     "Module",
     "NNScratchError",
     "NonFiniteError",
+    "NonFiniteGuard",
     "Parameter",
     "ReLU",
     "Sequential",
@@ -62,10 +67,13 @@ __all__ = [
     "Tanh",
     "TrainingContext",
     "available_backends",
+    "data",
+    "fit",
     "get_array_module",
     "get_backend",
     "init",
     "manual_seed",
+    "optim",
     "set_backend",
     "to_backend",
     "to_numpy",

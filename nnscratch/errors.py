@@ -8,6 +8,8 @@ know our names.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class NNScratchError(Exception):
     """Base class of every error nnscratch raises on purpose."""
@@ -30,7 +32,17 @@ class ConfigError(NNScratchError, ValueError):
 
 
 class NonFiniteError(NNScratchError, ValueError):
-    """A loss, parameter, gradient or input is NaN or infinite."""
+    """A loss, parameter, gradient or input is NaN or infinite.
+
+    Raised by the training guard, it also says where: ``step``, ``tensor`` (``"loss"`` or a
+    parameter name such as ``"2.W"``), ``kind`` (``"loss"``, ``"gradient"``, ``"parameter"``)
+    and ``history`` (what ``fit`` recorded until then); elsewhere these stay ``None``.
+    """
+
+    step: int | None = None
+    tensor: str | None = None
+    kind: str | None = None
+    history: Any = None
 
 
 class DomainError(NNScratchError, ValueError):

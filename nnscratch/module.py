@@ -99,12 +99,12 @@ class Module:
     def register_forward_hook(self, hook: Hook) -> Callable[[], None]:
         """Call ``hook(module, input, output)`` after each forward; returns a remover."""
         self._forward_hooks = [*self._forward_hooks, hook]
-        return lambda: self._forward_hooks.remove(hook)
+        return lambda: setattr(self, "_forward_hooks", [h for h in self._forward_hooks if h is not hook])
 
     def register_backward_hook(self, hook: Hook) -> Callable[[], None]:
         """Call ``hook(module, grad_out, grad_in)`` after each backward; returns a remover."""
         self._backward_hooks = [*self._backward_hooks, hook]
-        return lambda: self._backward_hooks.remove(hook)
+        return lambda: setattr(self, "_backward_hooks", [h for h in self._backward_hooks if h is not hook])
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():

@@ -1,0 +1,371 @@
+"""Optimizers that update parameters from their ``.grad``: SGD, Adam (AMSGrad, Keras), AdamW, RMSprop.
+
+Each ``step()`` follows torch's documented algorithm line by line (``torch.optim``'s
+pseudo-code and its single-tensor implementation), so from the same weights and data a
+float64 run matches torch to rounding. Names and defaults are torch's::
+
+    opt = nnscratch.optim.Adam(net.parameters(), lr=1e-3)
+    for xb, yb in batches:
+        loss = loss_fn(net(xb), yb)
+        opt.zero_grad()
+        net.backward(loss_fn.backward())
+        opt.step()
+
+``param_groups`` is a list of dicts, each with its ``"params"`` and its hyper-parameters,
+as in torch; ``opt.lr`` reads the first group's rate and sets every group's.
+
+Buffers (momentum, Adam's moments, the step count) live in each ``Parameter.state``
+under torch's names (``"momentum_buffer"``, ``"exp_avg"``, ``"exp_avg_sq"``,
+``"max_exp_avg_sq"``, ``"square_avg"``, ``"grad_avg"``, ``"step"``), on the parameter's
+backend, so ``module.to("cupy")`` moves them too. Building an optimizer clears the state
+of its parameters: a new optimizer starts afresh, as in torch.
+
+Updates are written in place (``out=``) on the parameter's own arrays: a small network
+trained for hundreds of thousands of steps spends its time in these few lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from . import schedulers as lr_scheduler  # so that optim.lr_scheduler.StepLR works as in torch
+from .backend import backend_of, get_array_module, to_backend
+from .errors import ConfigError, ShapeError
+from .module import Module, Parameter
+from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLROnPlateau, StepLR
+from .validation import check_choice
+
+
+def _xp(a: Any) -> Any:
+    """``get_array_module`` with a shortcut for NumPy: ``step()`` asks it once per parameter."""
+    return np if type(a) is np.ndarray else get_array_module(a)
+
+
+def _check_hyper(name: str, value: Any, low: float = 0.0, high: float = math.inf, open_high: bool = False) -> float:
+    """``low <= value <= high`` (``< high`` with ``open_high``), else a ConfigError naming it."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = low <= value < high if open_high else low <= value <= high
+    if not ok:
+        bound = f"[{low}, {high})" if open_high else f"[{low}, {high}]"
+        raise ConfigError(f"{name} must be a finite number in {bound}, got {value!r}.")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` and walks them in ``step()``.
+
+    ``params`` is a Module, an iterable of Parameters, or an iterable of dicts
+    ``{"params": [...], "lr": ...}`` (per-group hyper-parameters, as in torch).
+    Subclasses write ``_update(p, group)``, which changes ``p.data`` in place from ``p.grad``.
+    """
+
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        if isinstance(params, Module):
+            params = params.parameters()
+        if isinstance(params, Parameter):
+            raise ConfigError("params must be an iterable of Parameters (e.g. net.parameters()), got one Parameter.")
+        items = list(params) if isinstance(params, Iterable) else None
+        if not items:
+            raise ConfigError(f"{type(self).__name__} got no parameters to optimize (params={params!r}).")
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        self.param_groups: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for group in groups:
+            group = {**defaults, **group, "params": list(group["params"])}
+            for i, p in enumerate(group["params"]):
+                if not isinstance(p, Parameter):
+                    raise ConfigError(f"params[{i}] must be a Parameter, got {type(p).__name__}.")
+                if id(p) in seen:
+                    raise ConfigError(f"params[{i}] appears in more than one place; give each Parameter once.")
+                seen.add(id(p))
+                p.state.clear()
+            self._check_group(group)
+            self.param_groups.append(group)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Validate one group's hyper-parameters (subclasses extend it)."""
+        _check_hyper("lr", group["lr"])
+        _check_hyper("weight_decay", group.get("weight_decay", 0.0))
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the first group; setting it sets every group's."""
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        value = _check_hyper("lr", value)
+        for group in self.param_groups:
+            group["lr"] = value
+
+    def parameters(self) -> list[Parameter]:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's ``.grad`` to zero (gradients add up until you do)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def step(self) -> None:
+        """Update every parameter once from its current ``.grad``."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._update(p, group)
+
+    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update(p, group)")
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: buffers}, "param_groups": [...]}`` with copies, as torch's.
+
+        Parameters are numbered in group order; groups list their indices under ``"params"``.
+        """
+        state, groups, index = {}, [], 0
+        for group in self.param_groups:
+            indices = []
+            for p in group["params"]:
+                if p.state:
+                    state[index] = {k: v.copy() if hasattr(v, "copy") else v for k, v in p.state.items()}
+                indices.append(index)
+                index += 1
+            groups.append({**group, "params": indices})
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and buffers saved by :meth:`state_dict` (copied onto each
+        parameter's backend and dtype)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ConfigError(f"state_dict has {len(groups)} param groups, this optimizer has "
+                              f"{len(self.param_groups)}; load it into an optimizer built the same way.")
+        for saved, group in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ConfigError(f"a saved param group has {len(saved['params'])} parameters, this one has "
+                                  f"{len(group['params'])}; load it into an optimizer built the same way.")
+        params = self.parameters()
+        for index, buffers in state_dict["state"].items():
+            p = params[int(index)]
+            for key, value in buffers.items():
+                if hasattr(value, "shape") and tuple(value.shape) != p.shape:
+                    raise ShapeError(f"state_dict buffer {key!r} of parameter {index} has shape "
+                                     f"{tuple(value.shape)}, the parameter has shape {p.shape}.")
+        for saved, group in zip(groups, self.param_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        for i, p in enumerate(params):
+            buffers = state_dict["state"].get(i, state_dict["state"].get(str(i), {}))
+            p.state = {k: to_backend(v, backend_of(p.data)).astype(p.dtype, copy=True) if hasattr(v, "shape") else v
+                       for k, v in buffers.items()}
+
+    def __repr__(self) -> str:
+        groups = ", ".join("{" + ", ".join(f"{k}={v!r}" for k, v in g.items() if k != "params") + "}"
+                           for g in self.param_groups)
+        return f"{type(self).__name__}({groups})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with torch's momentum, dampening, Nesterov and L2 weight decay.
+
+    With g the gradient, μ the momentum, τ the dampening and λ the weight decay::
+
+        g = g + λ p
+        b = g                       (first step)        b = μ b + (1 - τ) g   (later steps)
+        g = g + μ b  (nesterov)     g = b  (otherwise, when μ ≠ 0)
+        p = p - lr g
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=bool(nesterov),
+                                      weight_decay=weight_decay))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        _check_hyper("momentum", group["momentum"])
+        _check_hyper("dampening", group["dampening"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ConfigError("nesterov=True needs momentum > 0 and dampening = 0 (as in torch), got "
+                              f"momentum={group['momentum']}, dampening={group['dampening']}.")
+
+    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
+        g, lr, momentum, wd = p.grad, group["lr"], group["momentum"], group["weight_decay"]
+        if wd != 0:
+            g = g + wd * p.data  # a new array: the stored .grad is left as backward wrote it
+        if momentum != 0:
+            buf = p.state.get("momentum_buffer")
+            if buf is None:
+                buf = p.state["momentum_buffer"] = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with AMSGrad, L2 weight decay, and a Keras mode.
+
+    torch semantics (default, eps = 1e-8), step t, gradient g::
+
+        g = g + λ p                                      (weight_decay λ, added to the gradient)
+        m = β1 m + (1 - β1) g          v = β2 v + (1 - β2) g²
+        v̂ = max(v̂, v)  (amsgrad; v̂ replaces v below)
+        p = p - lr/(1 - β1^t) · m / (sqrt(v)/sqrt(1 - β2^t) + eps)
+
+    Keras semantics (``semantics="keras"``, eps = 1e-7; tf.keras 2's ``Adam`` and Keras 3's
+    share this update) put eps *outside* the bias correction of v::
+
+        p = p - lr·sqrt(1 - β2^t)/(1 - β1^t) · m / (sqrt(v) + eps)
+
+    The two agree except where sqrt(v) is as small as eps, that is, for tiny gradients,
+    where Keras's effective eps is 1/sqrt(1 - β2^t) times larger early on. The Keras form
+    is what a tf.keras 2.x script gets from ``Adam(epsilon=None, amsgrad=True)`` (``None``
+    meaning 1e-7), the set-up of one of the training failures this project reproduces.
+    Keras's Adam has no L2 weight decay, so ``semantics="keras"`` refuses one.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float | None = None, weight_decay: float = 0.0, amsgrad: bool = False,
+                 semantics: str = "torch") -> None:
+        check_choice(semantics, "semantics", ("torch", "keras"))
+        if eps is None:
+            eps = 1e-7 if semantics == "keras" else 1e-8
+        if semantics == "keras" and weight_decay != 0:
+            raise ConfigError(f"semantics='keras' has no weight decay (got weight_decay={weight_decay}); "
+                              "use AdamW for decoupled weight decay.")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=bool(amsgrad), semantics=semantics))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        if len(group["betas"]) != 2:
+            raise ConfigError(f"betas must be a pair (beta1, beta2), got {group['betas']!r}.")
+        _check_hyper("betas[0]", group["betas"][0], 0.0, 1.0, open_high=True)
+        _check_hyper("betas[1]", group["betas"][1], 0.0, 1.0, open_high=True)
+        _check_hyper("eps", group["eps"])
+
+    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
+        xp = _xp(p.data)
+        state, (beta1, beta2), lr, wd = p.state, group["betas"], group["lr"], group["weight_decay"]
+        if "exp_avg" not in state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+        state["step"] = t = state["step"] + 1
+        m, v, g = state["exp_avg"], state["exp_avg_sq"], p.grad
+        if wd != 0:
+            if self._decoupled:
+                p.data *= 1 - lr * wd
+            else:
+                g = g + wd * p.data
+        tmp = xp.subtract(g, m)             # m += (1 - β1)(g - m): torch's lerp, Keras's form
+        tmp *= 1 - beta1
+        m += tmp
+        xp.multiply(g, g, out=tmp)          # v = β2 v + (1 - β2) g²
+        tmp *= 1 - beta2
+        v *= beta2
+        v += tmp
+        if group["amsgrad"]:
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        denom = xp.sqrt(v, out=tmp)
+        if group["semantics"] == "keras":
+            step_size = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+        else:
+            step_size = lr / (1 - beta1**t)
+            denom /= math.sqrt(1 - beta2**t)
+        denom += group["eps"]
+        update = xp.divide(m, denom, out=tmp)
+        update *= step_size
+        p.data -= update
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p = p (1 - lr λ)`` before the
+    Adam step, instead of adding λ p to the gradient. torch's default λ is 0.01."""
+
+    _decoupled = True
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+class RMSprop(Optimizer):
+    """RMSprop as in torch (α the smoothing constant, μ the momentum, λ the weight decay)::
+
+        g = g + λ p
+        s = α s + (1 - α) g²
+        a = sqrt(s - ḡ²) + eps,  ḡ = α ḡ + (1 - α) g     (centered)     a = sqrt(s) + eps  (otherwise)
+        b = μ b + g / a;  p = p - lr b                    (μ > 0)         p = p - lr g / a   (otherwise)
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=bool(centered)))
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        _check_hyper("alpha", group["alpha"], 0.0, 1.0)
+        _check_hyper("eps", group["eps"])
+        _check_hyper("momentum", group["momentum"])
+
+    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
+        xp = _xp(p.data)
+        state, alpha, momentum, wd = p.state, group["alpha"], group["momentum"], group["weight_decay"]
+        if "square_avg" not in state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p.data)
+            if momentum > 0:
+                state["momentum_buffer"] = xp.zeros_like(p.data)
+            if group["centered"]:
+                state["grad_avg"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        g = p.grad if wd == 0 else p.grad + wd * p.data
+        s = state["square_avg"]
+        avg = xp.multiply(g, g)
+        avg *= 1 - alpha
+        s *= alpha
+        s += avg
+        if group["centered"]:
+            gbar = state["grad_avg"]
+            gbar += (1 - alpha) * (g - gbar)
+            xp.multiply(gbar, gbar, out=avg)
+            xp.subtract(s, avg, out=avg)
+            xp.sqrt(avg, out=avg)
+        else:
+            xp.sqrt(s, out=avg)
+        avg += group["eps"]
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            buf *= momentum
+            buf += xp.divide(g, avg, out=avg)
+            p.data -= group["lr"] * buf
+        else:
+            update = xp.divide(g, avg, out=avg)
+            update *= group["lr"]
+            p.data -= update
+
+
+__all__ = [
+    "Adam",
+    "AdamW",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "Optimizer",
+    "RMSprop",
+    "ReduceLROnPlateau",
+    "SGD",
+    "StepLR",
+    "lr_scheduler",
+]

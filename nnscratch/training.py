@@ -1,0 +1,173 @@
+"""``fit``: the standard minibatch training loop, and the :class:`History` it returns.
+
+One step of ``fit`` is the loop every learner writes by hand::
+
+    model.zero_grad()                    # gradients add up (+=) until reset
+    loss_value = loss(model(xb), yb)     # forward
+    model.backward(loss.backward())      # backward: fills every p.grad
+    optimizer.step()                     # update
+
+``fit`` adds shuffling, an optional per-epoch scheduler and validation loss, callbacks
+(see :mod:`nnscratch.callbacks`), a progress bar, and by default a
+:class:`~nnscratch.stopping.NonFiniteGuard` that stops at the first NaN. Hand-written
+loops stay first-class: the documented failures (a forgotten ``zero_grad``) need them.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .callbacks import Callback, TrainingContext
+from .data import check_pair, minibatches, num_batches
+from .errors import ConfigError, NonFiniteError
+from .rng import as_generator
+from .schedulers import ReduceLROnPlateau
+from .stopping import NonFiniteGuard
+from .validation import check_positive
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded, in the order it happened.
+
+    ``step_loss``: the loss of each step's batch. ``loss``: per epoch, the batch losses
+    averaged with the batch sizes as weights (for ``reduction="mean"``, the mean loss over
+    the epoch's samples, as Keras reports it). ``val_loss``: per epoch, the loss on the whole
+    ``validation_data`` after the epoch (empty without it). ``lr``: the learning rate each
+    epoch trained with. ``stopped_early``: a callback ended training before ``epochs``.
+    """
+
+    step_loss: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs run (a stopped epoch counts)."""
+        return len(self.loss)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """Keras-style ``{"loss": [...], "val_loss": [...], "lr": [...], "step_loss": [...]}``."""
+        return {"loss": self.loss, "val_loss": self.val_loss, "lr": self.lr, "step_loss": self.step_loss}
+
+
+class _ProgressBar:
+    """One line on stderr, redrawn at most ten times a second: ``epoch 3/50 [#####.....] loss 0.0123``."""
+
+    def __init__(self, epochs: int, batches: int, enabled: bool | None, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else bool(enabled)
+        self.epochs, self.batches, self._last = epochs, batches, 0.0
+
+    def update(self, epoch: int, batch: int, loss: float, val_loss: float | None = None, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self._last < 0.1):
+            return
+        self._last = now
+        done = int(20 * (batch + 1) / self.batches)
+        val = "" if val_loss is None else f" val_loss {val_loss:.4g}"
+        self.stream.write(f"\repoch {epoch + 1}/{self.epochs} [{'#' * done}{'.' * (20 - done)}] "
+                          f"loss {loss:.4g}{val}   ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _check_fit_args(X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
+                    validation_data: Any) -> None:
+    check_positive(epochs, "epochs", integer=True)
+    check_positive(batch_size, "batch_size", integer=True)
+    if getattr(loss, "reduction", "mean") == "none":
+        raise ConfigError("fit needs a loss that returns one number per batch; got reduction='none'. "
+                          "Use reduction='mean' (or 'sum').")
+    for name in ("step", "zero_grad"):
+        if not callable(getattr(optimizer, name, None)):
+            raise ConfigError(f"optimizer must have a {name}() method (e.g. nnscratch.optim.SGD), "
+                              f"got {type(optimizer).__name__}.")
+    if validation_data is not None and (not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2):
+        raise ConfigError("validation_data must be a pair (X_val, y_val), got "
+                          f"{type(validation_data).__name__}" + (f" of length {len(validation_data)}"
+                                                                 if isinstance(validation_data, (tuple, list)) else ""))
+    check_pair(X, y)
+
+
+def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
+        shuffle: bool = True, scheduler: Any = None, validation_data: tuple[Any, Any] | None = None,
+        callbacks: Iterable[Callback] = (), progress: bool | None = None, rng: Any = None,
+        guard: bool = True, drop_last: bool = False) -> History:
+    """Train ``model`` on ``(X, y)`` for ``epochs`` passes of minibatches; return the :class:`History`.
+
+    X: (N, D) and y: (N, K), as the model and ``loss`` expect them. Each step zeroes the
+    model's gradients, runs forward, ``loss``, backward and ``optimizer.step()``.
+    ``shuffle`` draws a new order each epoch from ``rng`` (a seed or Generator; ``None`` is
+    nnscratch's global generator), so the same seed gives a bit-identical history.
+    ``scheduler`` steps once per epoch, after the epoch's last step; a ``ReduceLROnPlateau``
+    is given the validation loss, or the training loss without ``validation_data``.
+    ``callbacks`` get a :class:`~nnscratch.callbacks.TrainingContext` at each step and epoch
+    end; one that sets ``ctx.stop`` ends training. ``progress``: a progress bar on stderr
+    (``None``: only when stderr is a terminal). ``guard=True`` (the default) stops at the
+    first non-finite loss, gradient or parameter with a :class:`~nnscratch.errors.NonFiniteError`
+    (its ``history`` attribute holds what was recorded), the model left at its last finite
+    weights; ``guard=False`` lets a diverging run go on, NaNs and all.
+    """
+    _check_fit_args(X, y, loss, optimizer, epochs, batch_size, validation_data)
+    n_batches = num_batches(len(X), batch_size, drop_last)
+    if n_batches == 0:
+        raise ConfigError(f"batch_size={batch_size} with drop_last=True leaves no batch from {len(X)} samples; "
+                          "use a smaller batch_size or drop_last=False.")
+    gen = as_generator(rng)
+    callbacks = [NonFiniteGuard(), *callbacks] if guard else list(callbacks)
+    history = History()
+    ctx = TrainingContext(model=model, loss_fn=loss, optimizer=optimizer, history=history)
+    bar = _ProgressBar(epochs, n_batches, progress)
+    for cb in callbacks:
+        cb.on_train_begin(ctx)
+    try:
+        for epoch in range(epochs):
+            ctx.epoch = epoch
+            history.lr.append(getattr(optimizer, "lr", float("nan")))
+            total, seen = 0.0, 0
+            for batch, (xb, yb) in enumerate(minibatches(X, y, batch_size, shuffle, gen, drop_last)):
+                model.zero_grad()
+                value = loss(model(xb), yb)
+                model.backward(loss.backward())
+                optimizer.step()
+                ctx.step, ctx.loss, ctx.x_batch, ctx.y_batch = ctx.step + 1, value, xb, yb
+                history.step_loss.append(value)
+                total, seen = total + value * len(xb), seen + len(xb)
+                for cb in callbacks:
+                    cb.on_step_end(ctx)
+                bar.update(epoch, batch, value)
+                if ctx.stop:
+                    break
+            history.loss.append(total / seen)
+            if validation_data is not None:
+                history.val_loss.append(float(loss(model(validation_data[0]), validation_data[1])))
+            bar.update(epoch, n_batches - 1, history.loss[-1], history.val_loss[-1] if history.val_loss else None,
+                       force=True)
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(history.val_loss[-1] if history.val_loss else history.loss[-1])
+            elif scheduler is not None:
+                scheduler.step()
+            for cb in callbacks:
+                cb.on_epoch_end(ctx)
+            if ctx.stop:
+                history.stopped_early = epoch < epochs - 1 or batch < n_batches - 1
+                break
+    except NonFiniteError as err:
+        err.history = history
+        raise
+    finally:
+        bar.close()
+    for cb in callbacks:
+        cb.on_train_end(ctx)
+    return history
