@@ -9,7 +9,7 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import data, init, optim
+from . import data, gradcheck, init, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
@@ -19,11 +19,14 @@ from .errors import (
     ConfigError,
     DomainError,
     DTypeError,
+    GradientError,
     NNScratchError,
     NonFiniteError,
+    PrecisionWarning,
     SerializationError,
     ShapeError,
 )
+from .gradcheck import GradcheckReport, check_loss, check_model, check_module, numerical_gradient
 from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
@@ -42,6 +45,8 @@ __all__ = [
     "DomainError",
     "EarlyStopping",
     "Exp",
+    "GradcheckReport",
+    "GradientError",
     "History",
     "HuberLoss",
     "Identity",
@@ -57,6 +62,7 @@ __all__ = [
     "NonFiniteError",
     "NonFiniteGuard",
     "Parameter",
+    "PrecisionWarning",
     "ReLU",
     "Sequential",
     "SerializationError",
@@ -67,12 +73,17 @@ __all__ = [
     "Tanh",
     "TrainingContext",
     "available_backends",
+    "check_loss",
+    "check_model",
+    "check_module",
     "data",
     "fit",
     "get_array_module",
     "get_backend",
+    "gradcheck",
     "init",
     "manual_seed",
+    "numerical_gradient",
     "optim",
     "set_backend",
     "to_backend",

@@ -1,4 +1,4 @@
-"""The ``nnscratch`` command line: ``nnscratch info``, ``nnscratch demo``, ``nnscratch bench``."""
+"""The ``nnscratch`` command line: ``info``, ``demo``, ``gradcheck``, ``bench``."""
 
 from __future__ import annotations
 
@@ -57,7 +57,30 @@ def _bench(args: argparse.Namespace) -> int:
     return int(runner.main(argv + (["--quick"] if args.quick else [])))
 
 
+def _gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck.cases import check_random_mlp
+
+    report = check_random_mlp(args.sizes, args.activation, args.loss, reduction=args.reduction, batch=args.batch,
+                              fast=args.fast, seed=args.seed)
+    print(report)
+    return 0 if report.passed else 1
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        sizes = []
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive layer sizes such as 1,10,1; got {text!r}")
+    return sizes
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .activations import ACTIVATIONS
+    from .gradcheck.cases import LOSSES
+    from .losses import REDUCTIONS
+
     parser = argparse.ArgumentParser(prog="nnscratch", description="A from-scratch NumPy neural-network engine.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="print versions, available backends and the GPU name")
@@ -71,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default: benchmarks/results)")
     p.add_argument("--threads", type=int, default=None, help="BLAS threads for NumPy and torch")
     p.set_defaults(func=_bench)
+    p = sub.add_parser("gradcheck", help="check an MLP's hand-written gradients against finite differences")
+    p.add_argument("--sizes", type=_sizes, default=[1, 10, 1], help="layer sizes (default: 1,10,1)")
+    p.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")
+    p.add_argument("--loss", choices=list(LOSSES), default="mse")
+    p.add_argument("--reduction", choices=list(REDUCTIONS), default="mean")
+    p.add_argument("--batch", type=int, default=8, help="rows of the random batch (default: 8)")
+    p.add_argument("--fast", action="store_true", help="directional checks with random probes per tensor")
+    p.add_argument("--seed", type=int, default=0, help="seed of the network, the data and the probes")
+    p.set_defaults(func=_gradcheck)
     return parser
 
 

@@ -53,5 +53,13 @@ class SerializationError(NNScratchError, ValueError):
     """A saved file is truncated, corrupted, of an unknown version or unsafe to load."""
 
 
+class GradientError(NNScratchError, AssertionError):
+    """A hand-written backward disagrees with finite differences (raised by ``report.assert_ok()``)."""
+
+
+class PrecisionWarning(UserWarning):
+    """A computation runs in a precision too low for its result to be trusted tightly (float32 gradcheck)."""
+
+
 class BroadcastWarning(UserWarning):
     """A loss compared arrays of different shapes by broadcasting, as torch does silently."""

@@ -1,0 +1,267 @@
+"""Check a module's, a loss's or a whole model's hand-written backward against finite differences.
+
+Each check turns its subject into one scalar function f of named tensors (the input and
+every parameter) whose analytic gradient the subject's backward provides:
+
+- a module: f(x, θ) = Σ r ⊙ module(x) with r a random *signed* Gaussian array, so every
+  row and column of the Jacobian takes part (the backward is called with grad_out = r);
+- a loss: f(pred) = loss(pred, target) (projected on r when ``reduction="none"``);
+- a model: f(x, θ) = loss(model(x), y).
+
+The subject is deep-copied and, by default, cast to float64, so a float32 model is
+checked through a float64 copy and the caller's gradients are left alone.
+
+**Full mode** perturbs every element (4 evaluations of f each). **Fast mode** takes
+``probes`` random signed Gaussian directions v per tensor and compares the directional
+derivative ⟨∇f, v⟩ with a finite difference along v: 4·probes evaluations per tensor
+instead of 4 per element. Gaussian (not non-negative) directions let opposite errors
+show instead of cancelling. A tensor whose probes disagree is re-checked element by
+element, so the report still names the worst element.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import backend_of, get_array_module, to_numpy
+from ..errors import ConfigError, PrecisionWarning, ShapeError
+from ..losses import Loss
+from ..module import Module
+from ..rng import as_generator
+from .numeric import KinkWatch, direction_mover, element_mover, machine_epsilon, resolve_steps, sample_lines
+from .report import GradcheckReport, TensorCheck, compare
+
+
+@dataclass
+class _Problem:
+    """A scalar function f() of the arrays in ``tensors`` (perturbed in place), and its analytic gradient."""
+
+    subject: str
+    tensors: dict[str, Any]
+    evaluate: Callable[[], float]
+    analytic: dict[str, Any]
+    kinks: KinkWatch
+    scale: float
+    model_dtype: str
+    problems: list[str]
+
+
+def _numeric_dtype(dtype: Any) -> np.dtype:
+    dtype = np.dtype(np.float64 if dtype is None else dtype)
+    machine_epsilon(dtype)  # float32 or float64, or a ConfigError
+    if dtype == np.float32:
+        warnings.warn("gradcheck in float32: finite differences lose about half of float32's 7 digits, so the "
+                      "tolerance is widened accordingly; leave dtype=None to check through a float64 copy.",
+                      PrecisionWarning, stacklevel=3)
+    return dtype
+
+
+def _copy_as(subject: Any, dtype: np.dtype) -> Any:
+    """A deep copy of a module or loss whose parameters (and ``dtype`` attributes) are in ``dtype``."""
+    subject = copy.deepcopy(subject)
+    if isinstance(subject, Module):
+        for _, m in subject.named_modules():
+            if isinstance(getattr(m, "dtype", None), np.dtype) and m.dtype.kind == "f":
+                m.dtype = dtype
+        for p in subject.parameters():
+            xp = get_array_module(p.data)
+            p.data = xp.ascontiguousarray(p.data.astype(dtype))
+            p.grad = xp.zeros_like(p.data)
+    return subject
+
+
+def _model_dtype(module: Module | None, x: Any) -> str:
+    params = module.parameters() if module is not None else []
+    return str(params[0].dtype if params else getattr(x, "dtype", np.dtype(np.float64)))
+
+
+def _as_work(x: Any, dtype: np.dtype, name: str) -> Any:
+    if not hasattr(x, "dtype"):
+        x = np.asarray(x)
+    if x.dtype.kind not in "fiub":
+        raise ConfigError(f"gradcheck: {name} must be a real array, got dtype {x.dtype}.")
+    return get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
+
+
+def _backward(module: Module, grad_out: Any, problems: list[str]) -> Any:
+    """Call ``module.backward`` and note it if it edits the gradient it was given (an engine contract)."""
+    sent = grad_out.copy()
+    grad_in = module.backward(sent)
+    if not bool((sent == grad_out).all()):
+        problems.append(f"{type(module).__name__}.backward modified its incoming gradient in place; an earlier "
+                        "layer or a skip connection may still hold that array. Return a new array instead.")
+    return grad_in
+
+
+def _collect(module: Module, grad_in: Any, x: Any, problems: list[str]) -> dict[str, Any]:
+    analytic = {"input": grad_in}
+    analytic.update({name: p.grad.copy() for name, p in module.named_parameters()})
+    for name, g in analytic.items():
+        expected = tuple(x.shape) if name == "input" else tuple(dict(module.named_parameters())[name].shape)
+        if getattr(g, "shape", None) != expected:
+            problems.append(f"gradient of {name} has shape {tuple(getattr(g, 'shape', ()))}, expected {expected}.")
+    return analytic
+
+
+def _module_problem(module: Module, x: Any, dtype: np.dtype, gen: np.random.Generator) -> _Problem:
+    model_dtype = _model_dtype(module, x)
+    net = _copy_as(module, dtype)
+    x = _as_work(x, dtype, "x")
+    xp = get_array_module(x)
+    out = net(x)
+    r = xp.asarray(gen.standard_normal(out.shape), dtype=dtype)
+    problems: list[str] = []
+    net.zero_grad()
+    analytic = _collect(net, _backward(net, r, problems), x, problems)
+    tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
+    return _Problem(repr(module).splitlines()[0].rstrip("("), tensors, lambda: float((r * net(x)).sum()),
+                    analytic, KinkWatch(m for _, m in net.named_modules()), float(abs(r * out).sum()),
+                    model_dtype, problems)
+
+
+def _loss_value(loss: Loss, pred: Any, target: Any, r: Any) -> float:
+    value = loss(pred, target)
+    return float((r * value).sum()) if loss.reduction == "none" else float(value)
+
+
+def _loss_problem(loss: Loss, pred: Any, target: Any, dtype: np.dtype, gen: np.random.Generator) -> _Problem:
+    model_dtype = str(getattr(pred, "dtype", np.dtype(np.float64)))
+    fn = _copy_as(loss, dtype)
+    pred, target = _as_work(pred, dtype, "pred"), _as_work(target, dtype, "target")
+    r = _loss_projection(fn, pred, gen)
+    f0 = _loss_value(fn, pred, target, r)
+    analytic = {"pred": fn.backward(r) if fn.reduction == "none" else fn.backward()}
+    problems = [] if analytic["pred"].shape == pred.shape else [
+        f"gradient of pred has shape {tuple(analytic['pred'].shape)}, expected {tuple(pred.shape)}."]
+    return _Problem(repr(loss), {"pred": pred}, lambda: _loss_value(fn, pred, target, r), analytic,
+                    KinkWatch([fn]), abs(f0), model_dtype, problems)
+
+
+def _loss_projection(loss: Loss, pred: Any, gen: np.random.Generator) -> Any:
+    if loss.reduction != "none":
+        return 1.0
+    return get_array_module(pred).asarray(gen.standard_normal(pred.shape), dtype=pred.dtype)
+
+
+def _model_problem(model: Module, loss: Loss, x: Any, y: Any, dtype: np.dtype, gen: np.random.Generator) -> _Problem:
+    model_dtype = _model_dtype(model, x)
+    net, fn = _copy_as(model, dtype), _copy_as(loss, dtype)
+    x, y = _as_work(x, dtype, "x"), _as_work(y, dtype, "y")
+    out = net(x)
+    r = _loss_projection(fn, out, gen)
+    problems: list[str] = []
+    net.zero_grad()
+    f0 = _loss_value(fn, out, y, r)
+    grad_out = fn.backward(r) if fn.reduction == "none" else fn.backward()
+    analytic = _collect(net, _backward(net, grad_out, problems), x, problems)
+    tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
+    sources = [m for _, m in net.named_modules()] + [fn]
+    return _Problem(f"{repr(model).splitlines()[0].rstrip('(')} + {loss!r}", tensors,
+                    lambda: _loss_value(fn, net(x), y, r), analytic, KinkWatch(sources), abs(f0), model_dtype,
+                    problems)
+
+
+def _run(problem: _Problem, *, fast: bool, probes: int, gen: np.random.Generator, richardson: bool,
+         dtype: np.dtype, rtol: float | None, atol: float | None, safety: float | None) -> GradcheckReport:
+    eps = machine_epsilon(dtype)
+    rtol = 10 * np.sqrt(eps) if rtol is None else float(rtol)
+    safety = (2.0 if dtype == np.float64 else 8.0) if safety is None else float(safety)
+    if not (isinstance(probes, (int, np.integer)) and probes >= 1):
+        raise ConfigError(f"probes must be a positive integer, got {probes!r}.")
+    options = {"rtol": rtol, "atol": atol, "safety": safety}
+    checks: list[TensorCheck] = []
+    for name, tensor in problem.tensors.items():
+        grad = problem.analytic[name]
+        if getattr(grad, "shape", None) != tuple(tensor.shape):
+            continue  # already reported as a problem
+        grad = to_numpy(grad).astype(np.float64)
+        check = None
+        if fast:
+            check = _fast(problem, name, tensor, grad, probes, gen, richardson, eps, options)
+        if check is None or not check.passed:
+            fd = sample_lines(problem.evaluate, element_mover(tensor), resolve_steps(None, tensor, dtype, richardson),
+                              richardson=richardson, kinks=problem.kinks, eps=eps, scale=problem.scale)
+            full = compare(name, grad, fd.reshape(tuple(tensor.shape)), mode="fast→full" if fast else "full",
+                           **options)
+            full.evaluations += check.evaluations if check is not None else 0
+            check = full
+        checks.append(check)
+    backend = backend_of(next(iter(problem.tensors.values())))
+    mode = f"fast ({probes} probes per tensor)" if fast else "full"
+    return GradcheckReport(problem.subject, checks, dtype=str(dtype), model_dtype=problem.model_dtype,
+                           backend=backend, mode=mode, evaluations=sum(c.evaluations for c in checks),
+                           problems=problem.problems)
+
+
+def _fast(problem: _Problem, name: str, tensor: Any, grad: np.ndarray, probes: int, gen: np.random.Generator,
+          richardson: bool, eps: float, options: dict) -> TensorCheck | None:
+    """Directional derivatives along signed Gaussian probes; None when a kink made them inconclusive."""
+    xp = get_array_module(tensor)
+    directions = gen.standard_normal((probes, *tensor.shape)).astype(tensor.dtype)
+    size = float(np.sqrt(np.mean(to_numpy(tensor).astype(np.float64) ** 2))) if tensor.size else 0.0
+    steps = np.full(probes, eps ** (1 / 5 if richardson else 1 / 3) * max(size, 1.0))
+    fd = sample_lines(problem.evaluate, direction_mover(tensor, xp.asarray(directions, dtype=tensor.dtype)), steps,
+                      richardson=richardson, kinks=problem.kinks, eps=eps, scale=problem.scale)
+    if not fd.verified.all():
+        return None
+    analytic = directions.reshape(probes, -1).astype(np.float64) @ grad.reshape(-1)
+    check = compare(name, analytic, fd, mode="fast", **options)
+    check.worst_index, check.shape = None, tuple(tensor.shape)
+    return check
+
+
+def check_module(module: Module, x: Any, *, fast: bool = False, probes: int = 2, rng: Any = None,
+                 richardson: bool = False, dtype: Any = None, rtol: float | None = None,
+                 atol: float | None = None, safety: float | None = None) -> GradcheckReport:
+    """Check ``module.backward`` for the input and every parameter at input ``x``.
+
+    x: a valid input (N, D) for the module. fast: directional checks with ``probes``
+    Gaussian probes per tensor (element-wise re-check of a failing tensor). rng: seed or
+    Generator for the output projection and the probes. richardson: O(h⁴) differences.
+    dtype: the numeric dtype (float64; float32 warns and widens the tolerance).
+    rtol, atol, safety: tolerance floor and error-estimate multiplier (see
+    :mod:`nnscratch.gradcheck.report`); defaults depend on the dtype.
+    Returns a :class:`GradcheckReport`; ``check_module(...).assert_ok()`` raises on failure.
+    """
+    dtype = _numeric_dtype(dtype)
+    gen = as_generator(rng)
+    return _run(_module_problem(module, x, dtype, gen), fast=fast, probes=probes, gen=gen, richardson=richardson,
+                dtype=dtype, rtol=rtol, atol=atol, safety=safety)
+
+
+def check_loss(loss: Loss, pred: Any, target: Any, *, fast: bool = False, probes: int = 2, rng: Any = None,
+               richardson: bool = False, dtype: Any = None, rtol: float | None = None,
+               atol: float | None = None, safety: float | None = None) -> GradcheckReport:
+    """Check ``loss.backward`` (d loss / d pred) at ``(pred, target)``; options as :func:`check_module`.
+
+    With ``reduction="none"`` the per-element losses are projected on a random signed array.
+    """
+    if not isinstance(loss, Loss):
+        raise ConfigError(f"check_loss expects an nnscratch Loss, got {type(loss).__name__}.")
+    dtype = _numeric_dtype(dtype)
+    gen = as_generator(rng)
+    return _run(_loss_problem(loss, pred, target, dtype, gen), fast=fast, probes=probes, gen=gen,
+                richardson=richardson, dtype=dtype, rtol=rtol, atol=atol, safety=safety)
+
+
+def check_model(model: Module, loss: Loss, x: Any, y: Any, *, fast: bool = False, probes: int = 2,
+                rng: Any = None, richardson: bool = False, dtype: Any = None, rtol: float | None = None,
+                atol: float | None = None, safety: float | None = None) -> GradcheckReport:
+    """Check the gradient of ``loss(model(x), y)`` for the input and every parameter.
+
+    x, y: a batch and its targets; the other options are those of :func:`check_module`.
+    """
+    if not isinstance(loss, Loss):
+        raise ConfigError(f"check_model expects an nnscratch Loss as loss, got {type(loss).__name__}.")
+    if getattr(x, "shape", None) is not None and getattr(y, "shape", None) is not None and len(x) != len(y):
+        raise ShapeError(f"check_model: x has {len(x)} rows but y has {len(y)}; they must be the same batch.")
+    dtype = _numeric_dtype(dtype)
+    gen = as_generator(rng)
+    return _run(_model_problem(model, loss, x, y, dtype, gen), fast=fast, probes=probes, gen=gen,
+                richardson=richardson, dtype=dtype, rtol=rtol, atol=atol, safety=safety)
