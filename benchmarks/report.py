@@ -47,6 +47,17 @@ def memory_table(results: list[MemoryResult]) -> list[str]:
     return lines
 
 
+def as_markdown_lines(result: Any) -> list[str]:
+    """Another part's result as Markdown: a list of dicts becomes a table, a dict a list, anything else text."""
+    if isinstance(result, list) and result and all(isinstance(row, dict) for row in result):
+        keys = list(dict.fromkeys(k for row in result for k in row))
+        return ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys),
+                *("| " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for row in result)]
+    if isinstance(result, dict):
+        return [f"- **{key}**: {value}" for key, value in result.items()]
+    return str(result).splitlines()
+
+
 def markdown(machine: dict[str, str], cases: list[CaseResult], memory: list[MemoryResult],
              extra: dict[str, list[str]], notes: list[str]) -> str:
     """The whole report; ``extra`` holds further sections (title -> Markdown lines)."""

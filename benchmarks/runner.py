@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import inspect
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -66,8 +67,9 @@ def gradcheck_section(quick: bool) -> list[str]:
         bench = importlib.import_module("benchmarks.bench_gradcheck")
     except ImportError:
         return ["Skipped: `benchmarks/bench_gradcheck.py` (gradient checking, issue 4) is not on this branch."]
-    result = bench.run()
-    return [str(result)]
+    wants_quick = "quick" in inspect.signature(bench.run).parameters
+    result = bench.run(quick=quick) if wants_quick else bench.run()
+    return report.as_markdown_lines(result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 from benchmarks import problems
+from benchmarks.cases import Settings
 from benchmarks.contenders import UnavailableError, handwritten_step, nnscratch_step, torch_step
+from benchmarks.gpu import gpu_cases
 from benchmarks.runner import main
 from benchmarks.timing import compare, ratio
+from nnscratch.backend import cupy_available
 
 
 def test_quick_run_writes_report_plot_and_finite_ratios(tmp_path, capsys):
@@ -60,3 +63,31 @@ def test_nnscratch_bench_delegates_to_the_suite(monkeypatch):
     monkeypatch.setattr(runner, "main", lambda argv: seen.append(argv) or 0)
     assert cli_main(["bench", "--quick", "--threads", "1", "--out", "somewhere"]) == 0
     assert seen == [["--out", "somewhere", "--threads", "1", "--quick"]]
+
+
+def test_gpu_part_skips_cleanly_without_a_gpu():
+    if cupy_available():
+        pytest.skip("a GPU is usable here: test_gpu_part_runs covers it")
+    results, note = gpu_cases(Settings.quick(), quick=True)
+    assert results == [] and "GPU benchmarks skipped" in note
+
+
+@pytest.mark.gpu
+def test_gpu_part_runs():
+    results, note = gpu_cases(Settings.quick(), quick=True)
+    assert results and note.startswith("GPU:")
+    for case in results:
+        assert "nnscratch" in case.timings and "hand-written CuPy" in case.timings
+        assert all(math.isfinite(case.ratio(n)) for n in case.timings if n != "nnscratch")
+
+
+def test_gradcheck_part_reports_what_issue_4s_run_returns(monkeypatch):
+    import sys
+    import types
+
+    from benchmarks.runner import gradcheck_section
+
+    fake = types.ModuleType("benchmarks.bench_gradcheck")
+    fake.run = lambda quick=False: [{"mode": "full", "quick": quick}]
+    monkeypatch.setitem(sys.modules, "benchmarks.bench_gradcheck", fake)
+    assert gradcheck_section(True) == ["| mode | quick |", "|---|---|", "| full | True |"]
