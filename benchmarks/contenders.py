@@ -1,7 +1,8 @@
 """One training step of a :class:`~benchmarks.problems.Problem`, three ways.
 
 * ``nnscratch_step``: the engine as a learner uses it (``MLP``, ``MSELoss``, an optimizer
-  from ``nnscratch.optim``);
+  from ``nnscratch.optim``), with ``input_grad=False``: like the other two, it does not
+  compute d loss / d X, which a training loop never uses;
 * ``handwritten_step``: the same math written out by hand in NumPy (or CuPy), the way
   the documents' scripts do it — the floor the engine is measured against;
 * ``torch_step``: ``torch.nn`` with ``torch.optim``, on the CPU or on CUDA.
@@ -41,7 +42,7 @@ def _optim() -> Any:
 
 def nnscratch_step(problem: Problem, backend: str = "numpy") -> Step:
     """The engine's step: ``zero_grad``, forward, loss, ``backward``, ``optimizer.step()``."""
-    net = ns.MLP(problem.sizes, dtype=problem.dtype, backend=backend)
+    net = ns.MLP(problem.sizes, dtype=problem.dtype, backend=backend, input_grad=False)  # X is data
     for layer, (W, b) in zip([m for m in net.layers if isinstance(m, ns.Linear)], problem.weights):
         layer.W.data[...] = ns.to_backend(W, backend)
         layer.b.data[...] = ns.to_backend(b, backend)

@@ -88,7 +88,8 @@ def plot(cases: list[CaseResult], memory: list[MemoryResult], path: Path) -> Non
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(14, max(4, 0.42 * len(rows) + 1.5)),
                                      gridspec_kw={"width_ratios": [3, 2]})
     ys = range(len(rows))
-    ax_t.barh(ys, [r[1] for r in rows], color=["C2" if r[2] is None or r[1] <= r[2] else "C3" for r in rows])
+    colors = ["0.6" if goal is None else "C2" if value <= goal else "C3" for _, value, goal in rows]
+    ax_t.barh(ys, [r[1] for r in rows], color=colors)
     for y, (_, _, goal) in zip(ys, rows):
         if goal is not None:
             ax_t.plot([goal, goal], [y - 0.4, y + 0.4], color="k", lw=2)
@@ -96,9 +97,10 @@ def plot(cases: list[CaseResult], memory: list[MemoryResult], path: Path) -> Non
     ax_t.set_yticks(list(ys), [r[0] for r in rows], fontsize=7)
     ax_t.invert_yaxis()
     ax_t.set(xlabel="nnscratch time / contender time (black tick: goal, below 1: nnscratch faster)",
-             title="Training-step time ratios")
+             title="Training-step time ratios (green: goal met, red: missed, grey: no goal)")
     labels = [f"{m.label}\n{m.contender}" for m in memory]
-    ax_m.barh(range(len(memory)), [m.ratio for m in memory], color="C0")
+    colors = ["C0" if m.contender == ENGINE else "0.6" for m in memory]
+    ax_m.barh(range(len(memory)), [m.ratio for m in memory], color=colors)
     ax_m.axvline(1.3, color="k", lw=2, label="goal 1.3x (nnscratch)")
     ax_m.set_yticks(list(range(len(memory))), labels, fontsize=7)
     ax_m.invert_yaxis()

@@ -119,3 +119,37 @@ def test_as_float_array_default_dtype(dtype, expected):
 
 def test_get_array_module_ignores_non_arrays():
     assert ns.get_array_module(np.ones(1), 1.0, None, [1, 2]) is np
+
+
+def test_input_grad_false_skips_only_the_input_gradient():
+    x, g = np.random.default_rng(0).standard_normal((4, 3)), np.ones((4, 2))
+    full, lean = ns.Linear(3, 2, rng=0), ns.Linear(3, 2, rng=0, input_grad=False)
+    assert full(x).tolist() == lean(x).tolist()
+    assert full.backward(g).shape == (4, 3) and lean.backward(g) is None
+    assert np.array_equal(full.W.grad, lean.W.grad) and np.array_equal(full.b.grad, lean.b.grad)
+    assert "input_grad=False" in repr(lean)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mlp_without_input_grad_trains_bit_identically(dtype):
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((16, 3)).astype(dtype), rng.standard_normal((16, 1)).astype(dtype)
+    nets = [ns.MLP([3, 8, 8, 1], rng=2, dtype=dtype), ns.MLP([3, 8, 8, 1], rng=2, dtype=dtype, input_grad=False)]
+    for net in nets:
+        loss_fn = ns.MSELoss()
+        for _ in range(5):
+            loss_fn(net(x), y)
+            net.zero_grad()
+            net.backward(loss_fn.backward())
+            for p in net.parameters():
+                p.data -= 0.05 * p.grad
+    assert not nets[1].layers[0].input_grad and nets[1].layers[2].input_grad  # only the first Linear skips
+    for a, b in zip(nets[0].parameters(), nets[1].parameters()):
+        assert np.array_equal(a.data, b.data)
+
+
+def test_input_grad_false_inside_a_stack_is_a_clear_error():
+    net = ns.Sequential(ns.Linear(2, 3, rng=0), ns.ReLU(), ns.Linear(3, 1, rng=1, input_grad=False))
+    net(np.ones((4, 2)))
+    with pytest.raises(ns.ConfigError, match="only the first layer"):
+        net.backward(np.ones((4, 1)))
