@@ -9,13 +9,14 @@ Every layer has a hand-written ``forward`` and ``backward``; there is no autogra
 
 from __future__ import annotations
 
-from . import data, gradcheck, init, optim
+from . import architecture, data, gradcheck, init, interop, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
 from .errors import (
     BackendError,
     BroadcastWarning,
+    CallOrderError,
     ConfigError,
     DomainError,
     DTypeError,
@@ -31,6 +32,7 @@ from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
 from .module import Module, Parameter
 from .rng import manual_seed
+from .serialization import Checkpoint, load, save
 from .stopping import EarlyStopping, NonFiniteGuard
 from .training import History, fit
 
@@ -39,7 +41,9 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendError",
     "BroadcastWarning",
+    "CallOrderError",
     "Callback",
+    "Checkpoint",
     "ConfigError",
     "DTypeError",
     "DomainError",
@@ -72,6 +76,7 @@ __all__ = [
     "Softplus",
     "Tanh",
     "TrainingContext",
+    "architecture",
     "available_backends",
     "check_loss",
     "check_model",
@@ -82,9 +87,12 @@ __all__ = [
     "get_backend",
     "gradcheck",
     "init",
+    "interop",
+    "load",
     "manual_seed",
     "numerical_gradient",
     "optim",
+    "save",
     "set_backend",
     "to_backend",
     "to_numpy",

@@ -31,6 +31,8 @@ class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise (derivative at 0: negative_slope, as torch)."""
 
     def __init__(self, negative_slope: float = 0.01) -> None:
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+            raise ConfigError(f"LeakyReLU negative_slope must be a number, got {negative_slope!r}.")
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Any) -> Any:

@@ -15,22 +15,26 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module
-from .errors import ConfigError, NonFiniteError, ShapeError
+from .errors import CallOrderError, ConfigError, ShapeError
 from .rng import as_generator
-from .validation import as_float_array, check_positive
+from .validation import as_float_array, check_finite, check_positive
 
 
-def check_pair(X: Any, y: Any) -> int:
-    """Check that X and y are arrays with the same, non-zero number of samples; return it."""
-    for name, a in (("X", X), ("y", y)):
+def check_pair(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> int:
+    """Check that X and y are arrays with the same, non-zero number of samples; return it.
+
+    ``names`` are the argument names the messages use (``fit`` checks its validation data too).
+    """
+    x_name, y_name = names
+    for name, a in zip(names, (X, y)):
         if getattr(a, "ndim", 0) < 1:
             raise ShapeError(f"{name} must be an array with samples on the first axis, got {type(a).__name__} "
                              f"of shape {getattr(a, 'shape', None)}.")
     if len(X) != len(y):
-        raise ShapeError(f"X and y must have the same number of samples: X has {len(X)} (shape {tuple(X.shape)}), "
-                         f"y has {len(y)} (shape {tuple(y.shape)}).")
+        raise ShapeError(f"{x_name} and {y_name} must have the same number of samples: {x_name} has {len(X)} "
+                         f"(shape {tuple(X.shape)}), {y_name} has {len(y)} (shape {tuple(y.shape)}).")
     if len(X) == 0:
-        raise ShapeError(f"X and y are empty (shape {tuple(X.shape)}); there is nothing to batch.")
+        raise ShapeError(f"{x_name} and {y_name} are empty (shape {tuple(X.shape)}); there is nothing to batch.")
     return len(X)
 
 
@@ -60,9 +64,7 @@ class Standardizer:
         x = as_float_array(x, "x", np.float64)
         if x.ndim not in (1, 2) or x.shape[0] == 0:
             raise ShapeError(f"Standardizer.fit expects x of shape (N,) or (N, D) with N >= 1, got {tuple(x.shape)}.")
-        xp = get_array_module(x)
-        if not bool(xp.isfinite(x).all()):
-            raise NonFiniteError("Standardizer.fit got NaN or infinite values in x; clean or drop them first.")
+        xp = get_array_module(check_finite(x, "x"))
         self.mean_ = x.mean(axis=0)
         std = x.std(axis=0)
         # The mean of N equal values is off by up to ~N rounding errors, so a constant
@@ -73,7 +75,7 @@ class Standardizer:
 
     def _check(self, x: Any, where: str) -> Any:
         if self.mean_ is None:
-            raise RuntimeError(f"Standardizer.{where} called before fit(); call fit(x) first.")
+            raise CallOrderError(f"Standardizer.{where} called before fit(); call fit(x) first.")
         own = getattr(x, "dtype", None)
         x = as_float_array(x, "x", own if own in (np.float32, np.float64) else np.float64)
         if x.shape[1:] != self.mean_.shape:

@@ -61,5 +61,9 @@ class PrecisionWarning(UserWarning):
     """A computation runs in a precision too low for its result to be trusted tightly (float32 gradcheck)."""
 
 
+class CallOrderError(NNScratchError, RuntimeError):
+    """A method was called before the one it relies on (backward before forward, transform before fit)."""
+
+
 class BroadcastWarning(UserWarning):
     """A loss compared arrays of different shapes by broadcasting, as torch does silently."""

@@ -14,10 +14,10 @@ import numpy as np
 from . import init as init_mod
 from .activations import ACTIVATIONS, make_activation
 from .backend import get_backend, xp_for
-from .errors import ConfigError
+from .errors import CallOrderError, ConfigError, ShapeError
 from .module import Module, Parameter
 from .rng import as_generator
-from .validation import as_float_array, check_batch, check_choice
+from .validation import as_float_array, check_batch, check_choice, check_same_backend_as
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
@@ -57,6 +57,7 @@ class Linear(Module):
         """x: (N, D) -> y: (N, H)."""
         x = as_float_array(x, "x", self.dtype)
         check_batch(x, "x", self.in_features, self)
+        check_same_backend_as(x, "x", self.W.data, self)
         self.x = x
         y = x @ self.W.data
         if self.b is not None:
@@ -73,8 +74,14 @@ class Linear(Module):
         (N, D) arrays are alive at once. So each forward allows one backward.
         """
         if self.x is None:
-            raise RuntimeError(f"{self!r}.backward() needs the input of a forward pass; each backward uses up "
-                               "the input its forward saved, so call forward again before the next backward.")
+            raise CallOrderError(f"{self!r}.backward() called before forward(), or twice after one forward: each "
+                                 "backward uses up the input its forward saved; run the forward pass first.")
+        if getattr(grad_out, "shape", None) != (self.x.shape[0], self.out_features):
+            raise ShapeError(
+                f"{self!r}.backward expects grad_out of shape {(self.x.shape[0], self.out_features)} "
+                f"(d loss / d output of the last forward), got {getattr(grad_out, 'shape', type(grad_out).__name__)}."
+                " Pass loss_fn.backward(), not the loss value."
+            )
         grad_out = as_float_array(grad_out, "grad_out", self.dtype)  # a float64 gradient must not upcast W.grad
         self.W.accumulate(self.x.T @ grad_out)
         self.x = None
@@ -149,3 +156,4 @@ class MLP(Sequential):
                 layers.append(make_activation(name))
         super().__init__(*layers)
         self.sizes = sizes
+        self.activation, self.final_activation = activation, final_activation  # read by save()

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module
-from .errors import BroadcastWarning, ConfigError, ShapeError
+from .errors import BroadcastWarning, CallOrderError, ConfigError, ShapeError
 from .validation import as_float_array, check_choice
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -104,7 +104,8 @@ class Loss:
     def backward(self, grad_output: Any = 1.0) -> Any:
         """d loss / d pred, shape of pred. ``grad_output`` scales it (an array for "none")."""
         if self._pred_shape is None:
-            raise RuntimeError(f"{type(self).__name__}.backward() called before the loss was computed.")
+            raise CallOrderError(f"{type(self).__name__}.backward() called before the loss was computed; "
+                                 "call loss_fn(pred, target) first.")
         grad = self.elementwise_grad()
         if getattr(grad_output, "ndim", 0):
             scale = as_float_array(grad_output, "grad_output", grad.dtype)  # float64 must not upcast float32

@@ -40,6 +40,14 @@ from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLRO
 from .validation import check_choice
 
 
+def _check_lr(value: Any) -> float:
+    """A learning rate is a positive finite number (a zero rate trains nothing, a negative one ascends)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"lr must be a positive finite number, got {value!r}"
+                          + ("; to freeze parameters, leave them out of the optimizer." if value == 0 else "."))
+    return float(value)
+
+
 def _xp(a: Any) -> Any:
     """``get_array_module`` with a shortcut for NumPy: ``step()`` asks it once per parameter."""
     return np if type(a) is np.ndarray else get_array_module(a)
@@ -90,7 +98,7 @@ class Optimizer:
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate one group's hyper-parameters (subclasses extend it)."""
-        _check_hyper("lr", group["lr"])
+        _check_lr(group["lr"])
         _check_hyper("weight_decay", group.get("weight_decay", 0.0))
 
     @property
@@ -100,7 +108,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        value = _check_hyper("lr", value)
+        value = _check_lr(value)
         for group in self.param_groups:
             group["lr"] = value
 
@@ -140,6 +148,10 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and buffers saved by :meth:`state_dict` (copied onto each
         parameter's backend and dtype)."""
+        if not (isinstance(state_dict, dict) and isinstance(state_dict.get("state"), dict)
+                and isinstance(state_dict.get("param_groups"), list)):
+            raise ConfigError("state_dict must be a dict with 'state' (dict) and 'param_groups' (list), as "
+                              f"state_dict() returns; got {type(state_dict).__name__} {str(state_dict)[:80]}.")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ConfigError(f"state_dict has {len(groups)} param groups, this optimizer has "
@@ -150,7 +162,11 @@ class Optimizer:
                                   f"{len(group['params'])}; load it into an optimizer built the same way.")
         params = self.parameters()
         for index, buffers in state_dict["state"].items():
-            p = params[int(index)]
+            position = int(index) if str(index).isdigit() else -1  # torch's int keys, or their str form
+            if not (0 <= position < len(params) and isinstance(buffers, dict)):
+                raise ConfigError(f"state_dict has state for parameter {index!r}, but this optimizer has parameters "
+                                  f"0..{len(params) - 1}; load it into an optimizer built the same way.")
+            p = params[position]
             for key, value in buffers.items():
                 if hasattr(value, "shape") and tuple(value.shape) != p.shape:
                     raise ShapeError(f"state_dict buffer {key!r} of parameter {index} has shape "

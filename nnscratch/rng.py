@@ -19,6 +19,8 @@ _global = np.random.default_rng(0)
 def manual_seed(seed: int) -> np.random.Generator:
     """Reset the global generator (as ``torch.manual_seed``) and return it."""
     global _global
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}.")
     _global = np.random.default_rng(seed)
     return _global
 

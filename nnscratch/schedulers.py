@@ -62,6 +62,13 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (only attributes this scheduler has)."""
+        if not isinstance(state_dict, dict):
+            raise ConfigError(f"state_dict must be a dict, got {type(state_dict).__name__}.")
+        unknown = set(state_dict) - (set(self.__dict__) - {"optimizer"})
+        if unknown:
+            raise ConfigError(f"state_dict has entries {sorted(map(str, unknown))} that a {type(self).__name__} "
+                              "does not have; load it into the scheduler type that saved it.")
         self.__dict__.update(state_dict)
 
     def _current(self) -> list[float]:

@@ -27,7 +27,7 @@ from .errors import ConfigError, NonFiniteError
 from .rng import as_generator
 from .schedulers import ReduceLROnPlateau
 from .stopping import NonFiniteGuard
-from .validation import check_positive
+from .validation import as_float_array, check_finite, check_positive, check_same_backend
 
 
 @dataclass
@@ -82,10 +82,30 @@ class _ProgressBar:
             self.stream.flush()
 
 
-def _check_fit_args(X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
-                    validation_data: Any) -> None:
+def _check_data(X: Any, y: Any, names: tuple[str, str]) -> tuple[Any, Any]:
+    """Real float arrays on one backend, samples on the first axis, equally many, at least one, all finite."""
+    X, y = as_float_array(X, names[0]), as_float_array(y, names[1])
+    check_pair(X, y, names)
+    check_same_backend(X, y)
+    return check_finite(X, names[0]), check_finite(y, names[1])
+
+
+def _check_fit_args(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
+                    scheduler: Any, validation_data: Any, callbacks: list[Any]) -> tuple[Any, Any, Any]:
+    """Refuse bad arguments before any training; return X, y and validation_data as checked arrays."""
     check_positive(epochs, "epochs", integer=True)
     check_positive(batch_size, "batch_size", integer=True)
+    for name, obj, methods, example in (("model", model, ("backward", "zero_grad", "parameters"), "nnscratch.MLP"),
+                                        ("loss", loss, ("__call__", "backward"), "nnscratch.MSELoss()"),
+                                        ("scheduler", scheduler, ("step",), "nnscratch.optim.StepLR")):
+        if (obj is not None or name != "scheduler") and not all(callable(getattr(obj, m, None)) for m in methods):
+            raise ConfigError(f"{name} must have {', '.join(m + '()' for m in methods)} (e.g. {example}), "
+                              f"got {type(obj).__name__}.")
+    for i, cb in enumerate(callbacks):
+        if not all(callable(getattr(cb, hook, None)) for hook in ("on_train_begin", "on_step_end", "on_epoch_end",
+                                                                  "on_train_end")):
+            raise ConfigError(f"callbacks[{i}] must be an nnscratch.Callback (subclass it and override the hooks "
+                              f"you need), got {type(cb).__name__}.")
     if getattr(loss, "reduction", "mean") == "none":
         raise ConfigError("fit needs a loss that returns one number per batch; got reduction='none'. "
                           "Use reduction='mean' (or 'sum').")
@@ -97,7 +117,10 @@ def _check_fit_args(X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batc
         raise ConfigError("validation_data must be a pair (X_val, y_val), got "
                           f"{type(validation_data).__name__}" + (f" of length {len(validation_data)}"
                                                                  if isinstance(validation_data, (tuple, list)) else ""))
-    check_pair(X, y)
+    if validation_data is not None:
+        validation_data = _check_data(validation_data[0], validation_data[1],
+                                      ("validation_data[0]", "validation_data[1]"))
+    return (*_check_data(X, y, ("X", "y")), validation_data)
 
 
 def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
@@ -106,7 +129,9 @@ def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batc
         guard: bool = True, drop_last: bool = False) -> History:
     """Train ``model`` on ``(X, y)`` for ``epochs`` passes of minibatches; return the :class:`History`.
 
-    X: (N, D) and y: (N, K), as the model and ``loss`` expect them. Each step zeroes the
+    X: (N, D) and y: (N, K), as the model and ``loss`` expect them (integer and boolean data
+    are converted to float; NaN or infinity in them raises a NonFiniteError naming the first
+    bad index, before any step). Each step zeroes the
     model's gradients, runs forward, ``loss``, backward and ``optimizer.step()``.
     ``shuffle`` draws a new order each epoch from ``rng`` (a seed or Generator; ``None`` is
     nnscratch's global generator), so the same seed gives a bit-identical history.
@@ -119,13 +144,15 @@ def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batc
     (its ``history`` attribute holds what was recorded), the model left at its last finite
     weights; ``guard=False`` lets a diverging run go on, NaNs and all.
     """
-    _check_fit_args(X, y, loss, optimizer, epochs, batch_size, validation_data)
+    callbacks = list(callbacks)
+    X, y, validation_data = _check_fit_args(model, X, y, loss, optimizer, epochs, batch_size, scheduler,
+                                            validation_data, callbacks)
     n_batches = num_batches(len(X), batch_size, drop_last)
     if n_batches == 0:
         raise ConfigError(f"batch_size={batch_size} with drop_last=True leaves no batch from {len(X)} samples; "
                           "use a smaller batch_size or drop_last=False.")
     gen = as_generator(rng)
-    callbacks = [NonFiniteGuard(), *callbacks] if guard else list(callbacks)
+    callbacks = [NonFiniteGuard(), *callbacks] if guard else callbacks
     history = History()
     ctx = TrainingContext(model=model, loss_fn=loss, optimizer=optimizer, history=history)
     bar = _ProgressBar(epochs, n_batches, progress)

@@ -10,18 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from .backend import get_array_module
-from .errors import ConfigError, DTypeError, ShapeError
+from .backend import backend_of, get_array_module
+from .errors import BackendError, ConfigError, DTypeError, NonFiniteError, ShapeError
 
 
 def as_float_array(x: Any, name: str, dtype: Any = None) -> Any:
     """Return ``x`` as an array of floating ``dtype``, or raise a clear error.
 
-    ``dtype=None`` keeps float32 and float64 input as it is and makes anything else
-    float64. Integer and boolean input is converted (a common, harmless case:
-    ``np.arange``); complex, object and string input is refused because a real-valued
-    network cannot use it without losing information. An array that already has the
-    dtype is returned as it is, not copied.
+    Integer and boolean input is converted (a common, harmless case: ``np.arange``);
+    complex, object and string input is refused because a real-valued network cannot
+    use it without losing information. ``dtype=None`` keeps float32 and float64 as they
+    are and converts anything else to float64.
     """
     if not hasattr(x, "dtype"):
         try:
@@ -30,7 +29,7 @@ def as_float_array(x: Any, name: str, dtype: Any = None) -> Any:
             raise DTypeError(f"{name} must be an array of numbers, got {type(x).__name__}: {exc}") from exc
     kind = x.dtype.kind
     if dtype is None:
-        dtype = x.dtype if kind == "f" and x.dtype.itemsize in (4, 8) else np.float64
+        dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
     if kind == "f":
         return x if x.dtype == dtype else x.astype(dtype)
     if kind in "iub":
@@ -83,3 +82,33 @@ def check_positive(value: Any, name: str, integer: bool = False) -> Any:
     if not (value > 0 and np.isfinite(value)):
         raise ConfigError(f"{name} must be positive and finite, got {value!r}.")
     return value
+
+
+def check_finite(x: Any, name: str) -> Any:
+    """Refuse NaN and infinity in ``x``, naming the first bad index.
+
+    This reads every element, so it is for data checked once (``fit``'s X and y,
+    ``Standardizer.fit``), never for a per-step hot path.
+    """
+    xp = get_array_module(x)
+    bad = ~xp.isfinite(x)
+    if bool(bad.any()):
+        index = tuple(int(i) for i in xp.argwhere(bad)[0])
+        raise NonFiniteError(
+            f"{name} holds {int(bad.sum())} non-finite value(s) (NaN or inf); the first is {float(x[index])} at "
+            f"index {index}. Drop or impute those samples first."
+        )
+    return x
+
+
+def check_same_backend_as(x: Any, name: str, reference: Any, where: object) -> None:
+    """Raise a BackendError when ``x`` lives on another backend than ``reference`` (an O(1) type check).
+
+    ``where`` is the layer (or its name): its repr is built only when there is an error to report.
+    """
+    if backend_of(x) != backend_of(reference):
+        raise BackendError(
+            f"{where} has its parameters on {backend_of(reference)} but {name} is a {backend_of(x)} array; "
+            f"move {name} with nnscratch.to_backend({name}, {backend_of(reference)!r}) or the model with "
+            f"model.to({backend_of(x)!r})."
+        )

@@ -139,8 +139,8 @@ def test_guard_names_the_tensor_in_a_hand_written_loop(kind):
 def test_early_stopping_after_patience():
     X, y = _regression()
     net = ns.MLP([1, 4, 1], rng=1)
-    stopper = ns.EarlyStopping(monitor="loss", patience=3)
-    h = ns.fit(net, X, y, ns.MSELoss(), optim.SGD(net.parameters(), lr=0.0), epochs=50, batch_size=64, rng=0,
+    stopper = ns.EarlyStopping(monitor="loss", patience=3, min_delta=1e9)  # no epoch after the first improves
+    h = ns.fit(net, X, y, ns.MSELoss(), optim.SGD(net.parameters(), lr=0.1), epochs=50, batch_size=64, rng=0,
                callbacks=[stopper])
     assert h.epochs == 4 and h.stopped_early and stopper.stopped_epoch == 3 and stopper.best_epoch == 0
 
