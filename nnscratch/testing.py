@@ -86,10 +86,12 @@ def layer_stacks(draw: Callable, *, max_layers: int = 6, max_width: int = 16, ma
     kinds = draw(st.lists(st.sampled_from(("linear", *acts)), min_size=1, max_size=max_layers))
     layers: list[Module] = []
     for kind in kinds:
-        if kind == "linear":
+        # Log and Exp stay in their domain only right after a Linear layer of the regime (see cases.py).
+        needs_linear = kind in ("log", "exp") and not (layers and isinstance(layers[-1], Linear))
+        if kind == "linear" or needs_linear:
             out = draw(st.integers(1, max_width))
             layers.append(Linear(_width(layers, width), out, init=init, rng=rng, dtype=dtype))
-        else:
+        if kind != "linear":
             layers.append(make_activation(kind))
     x = draw(finite_arrays(shapes(max_rows=max_rows, features=width), min_value=low, max_value=high, dtype=dtype))
     return Sequential(*layers), x

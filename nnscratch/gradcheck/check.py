@@ -47,7 +47,7 @@ class _Problem:
     evaluate: Callable[[], float]
     analytic: dict[str, Any]
     kinks: KinkWatch
-    scale: float
+    scale: float  # the magnitude of f's rounding error divided by ε (see _backward)
     model_dtype: str
     problems: list[str]
 
@@ -89,40 +89,64 @@ def _as_work(x: Any, dtype: np.dtype, name: str) -> Any:
     return get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
 
 
-def _backward(module: Module, grad_out: Any, problems: list[str]) -> Any:
-    """Call ``module.backward`` and note it if it edits the gradient it was given (an engine contract)."""
-    sent = grad_out.copy()
-    grad_in = module.backward(sent)
+def _analytic_pass(net: Module, x: Any, head: Callable[[Any], Any],
+                   problems: list[str]) -> tuple[dict[str, Any], float]:
+    """Forward x, ``grad_out = head(output)``, backward; return the gradients and f's rounding scale.
+
+    The scale: a relative rounding error ε in a layer's output moves f by about
+    ε·Σ|∂f/∂out ⊙ out|, so that sum over every layer (hooks see each output and its
+    gradient) is the scale of f's rounding error; |f| alone understates it when the terms
+    of f cancel. Also notes it when the backward edits the gradient it was given, which
+    breaks an engine contract (an earlier layer may still hold that array).
+    """
+    outputs: dict[int, Any] = {}
+    terms: list[float] = []
+
+    def keep(m: Module, _: Any, out: Any) -> None:
+        outputs[id(m)] = out
+
+    def add(m: Module, grad: Any, _: Any) -> None:
+        if id(m) in outputs and getattr(grad, "shape", None) == outputs[id(m)].shape:
+            terms.append(float(abs(grad * outputs[id(m)]).sum()))
+
+    removers = [r for _, m in net.named_modules() for r in (m.register_forward_hook(keep),
+                                                             m.register_backward_hook(add))]
+    try:
+        net.zero_grad()
+        grad_out = head(net(x))
+        sent = grad_out.copy()
+        grad_in = net.run_backward(sent)
+    finally:
+        for remove in removers:
+            remove()
     if not bool((sent == grad_out).all()):
-        problems.append(f"{type(module).__name__}.backward modified its incoming gradient in place; an earlier "
-                        "layer or a skip connection may still hold that array. Return a new array instead.")
-    return grad_in
-
-
-def _collect(module: Module, grad_in: Any, x: Any, problems: list[str]) -> dict[str, Any]:
-    analytic = {"input": grad_in}
-    analytic.update({name: p.grad.copy() for name, p in module.named_parameters()})
+        problems.append(f"{type(net).__name__}.backward (or a layer inside it) modified its incoming gradient in "
+                        "place; an earlier layer or a skip connection may still hold that array. Return a new "
+                        "array instead.")
+    analytic = {"input": grad_in, **{name: p.grad.copy() for name, p in net.named_parameters()}}
+    shapes = {"input": tuple(x.shape), **{name: p.shape for name, p in net.named_parameters()}}
     for name, g in analytic.items():
-        expected = tuple(x.shape) if name == "input" else tuple(dict(module.named_parameters())[name].shape)
-        if getattr(g, "shape", None) != expected:
-            problems.append(f"gradient of {name} has shape {tuple(getattr(g, 'shape', ()))}, expected {expected}.")
-    return analytic
+        if getattr(g, "shape", None) != shapes[name]:
+            problems.append(f"gradient of {name} has shape {tuple(getattr(g, 'shape', ()))}, "
+                            f"expected {shapes[name]}.")
+    return analytic, sum(terms)
 
 
 def _module_problem(module: Module, x: Any, dtype: np.dtype, gen: np.random.Generator) -> _Problem:
     model_dtype = _model_dtype(module, x)
     net = _copy_as(module, dtype)
     x = _as_work(x, dtype, "x")
-    xp = get_array_module(x)
-    out = net(x)
-    r = xp.asarray(gen.standard_normal(out.shape), dtype=dtype)
     problems: list[str] = []
-    net.zero_grad()
-    analytic = _collect(net, _backward(net, r, problems), x, problems)
+    r: list[Any] = []
+
+    def head(out: Any) -> Any:  # f = Σ r ⊙ out, with r a signed Gaussian: df/dout = r
+        r.append(get_array_module(out).asarray(gen.standard_normal(out.shape), dtype=dtype))
+        return r[0]
+
+    analytic, scale = _analytic_pass(net, x, head, problems)
     tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
-    return _Problem(repr(module).splitlines()[0].rstrip("("), tensors, lambda: float((r * net(x)).sum()),
-                    analytic, KinkWatch(m for _, m in net.named_modules()), float(abs(r * out).sum()),
-                    model_dtype, problems)
+    return _Problem(repr(module).splitlines()[0].rstrip("("), tensors, lambda: float((r[0] * net(x)).sum()),
+                    analytic, KinkWatch(m for _, m in net.named_modules()), scale, model_dtype, problems)
 
 
 def _loss_value(loss: Loss, pred: Any, target: Any, r: Any) -> float:
@@ -130,41 +154,51 @@ def _loss_value(loss: Loss, pred: Any, target: Any, r: Any) -> float:
     return float((r * value).sum()) if loss.reduction == "none" else float(value)
 
 
+def _loss_head(loss: Loss, target: Any, gen: np.random.Generator) -> tuple[Callable[[Any], Any], list[float]]:
+    """``head(pred) -> d f / d pred`` for f = loss(pred, target) (projected on a random r for "none").
+
+    The second value receives f's rounding scale: |f| + Σ |∂f/∂pred| (|pred| + |target|),
+    the rounding of pred - target carried into f.
+    """
+    state: list[Any] = []
+
+    def head(pred: Any) -> Any:
+        xp = get_array_module(pred)
+        r = xp.asarray(gen.standard_normal(pred.shape), dtype=pred.dtype) if loss.reduction == "none" else 1.0
+        f0 = _loss_value(loss, pred, target, r)
+        grad = loss.backward(r) if loss.reduction == "none" else loss.backward()
+        state[:] = [r, abs(f0) + float((abs(grad) * (abs(pred) + abs(target))).sum())]
+        return grad
+
+    return head, state
+
+
 def _loss_problem(loss: Loss, pred: Any, target: Any, dtype: np.dtype, gen: np.random.Generator) -> _Problem:
     model_dtype = str(getattr(pred, "dtype", np.dtype(np.float64)))
     fn = _copy_as(loss, dtype)
     pred, target = _as_work(pred, dtype, "pred"), _as_work(target, dtype, "target")
-    r = _loss_projection(fn, pred, gen)
-    f0 = _loss_value(fn, pred, target, r)
-    analytic = {"pred": fn.backward(r) if fn.reduction == "none" else fn.backward()}
-    problems = [] if analytic["pred"].shape == pred.shape else [
-        f"gradient of pred has shape {tuple(analytic['pred'].shape)}, expected {tuple(pred.shape)}."]
-    return _Problem(repr(loss), {"pred": pred}, lambda: _loss_value(fn, pred, target, r), analytic,
-                    KinkWatch([fn]), abs(f0), model_dtype, problems)
-
-
-def _loss_projection(loss: Loss, pred: Any, gen: np.random.Generator) -> Any:
-    if loss.reduction != "none":
-        return 1.0
-    return get_array_module(pred).asarray(gen.standard_normal(pred.shape), dtype=pred.dtype)
+    head, state = _loss_head(fn, target, gen)
+    grad = head(pred)
+    r, scale = state
+    problems = [] if grad.shape == pred.shape else [
+        f"gradient of pred has shape {tuple(grad.shape)}, expected {tuple(pred.shape)}."]
+    return _Problem(repr(loss), {"pred": pred}, lambda: _loss_value(fn, pred, target, r), {"pred": grad},
+                    KinkWatch([fn]), scale, model_dtype, problems)
 
 
 def _model_problem(model: Module, loss: Loss, x: Any, y: Any, dtype: np.dtype, gen: np.random.Generator) -> _Problem:
     model_dtype = _model_dtype(model, x)
     net, fn = _copy_as(model, dtype), _copy_as(loss, dtype)
     x, y = _as_work(x, dtype, "x"), _as_work(y, dtype, "y")
-    out = net(x)
-    r = _loss_projection(fn, out, gen)
+    head, state = _loss_head(fn, y, gen)
     problems: list[str] = []
-    net.zero_grad()
-    f0 = _loss_value(fn, out, y, r)
-    grad_out = fn.backward(r) if fn.reduction == "none" else fn.backward()
-    analytic = _collect(net, _backward(net, grad_out, problems), x, problems)
+    analytic, scale = _analytic_pass(net, x, head, problems)
+    r, loss_scale = state
     tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
     sources = [m for _, m in net.named_modules()] + [fn]
     return _Problem(f"{repr(model).splitlines()[0].rstrip('(')} + {loss!r}", tensors,
-                    lambda: _loss_value(fn, net(x), y, r), analytic, KinkWatch(sources), abs(f0), model_dtype,
-                    problems)
+                    lambda: _loss_value(fn, net(x), y, r), analytic, KinkWatch(sources), scale + loss_scale,
+                    model_dtype, problems)
 
 
 def _run(problem: _Problem, *, fast: bool, probes: int, gen: np.random.Generator, richardson: bool,

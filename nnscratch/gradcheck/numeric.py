@@ -46,7 +46,7 @@ ROUNDING = 8.0
 
 
 class KinkWatch:
-    """Counts the kink-state elements of ``sources`` (modules, losses) that changed since :meth:`mark`.
+    """Tells which kink-state elements of ``sources`` (modules, losses) changed since :meth:`mark`.
 
     A source's ``kink_state()`` is an array (a ReLU's mask, an L1 loss's signs), a tuple or
     list of arrays, or None for a smooth source.
@@ -54,32 +54,27 @@ class KinkWatch:
 
     def __init__(self, sources: Any) -> None:
         self.sources = list(sources)
-        self.base: list[tuple[Any, Any]] = []
+        self.base: list[tuple[Any, list[Any]]] = []
 
     def mark(self) -> None:
         """Remember the current states (call right after evaluating f at the base point)."""
-        self.base = []
-        for source in self.sources:
-            state = source.kink_state()
-            if state is not None:
-                self.base.append((source, _copy_state(state)))
+        self.base = [(source, [s.copy() for s in _as_list(source.kink_state())]) for source in self.sources
+                     if source.kink_state() is not None]
 
-    def changed(self) -> int:
-        return sum(_count_changes(source.kink_state(), base) for source, base in self.base)
+    def changed(self) -> tuple[tuple[int, int, int], ...]:
+        """The changed elements as (source, array, flat index) triples; empty when nothing changed."""
+        changes: list[tuple[int, int, int]] = []
+        for k, (source, arrays) in enumerate(self.base):
+            for j, (now, then) in enumerate(zip(_as_list(source.kink_state()), arrays)):
+                if now.shape != then.shape:
+                    changes.append((k, j, -1))
+                    continue
+                changes.extend((k, j, int(i)) for i in to_numpy(get_array_module(now).flatnonzero(now != then)))
+        return tuple(changes)
 
 
-def _copy_state(state: Any) -> Any:
-    if isinstance(state, (tuple, list)):
-        return [_copy_state(s) for s in state]
-    return state.copy() if hasattr(state, "copy") else state
-
-
-def _count_changes(state: Any, base: Any) -> int:
-    if isinstance(base, list):
-        return sum(_count_changes(s, b) for s, b in zip(state, base))
-    if getattr(state, "shape", None) != getattr(base, "shape", None):
-        return max(int(getattr(base, "size", 1)), 1)
-    return int((state != base).sum())
+def _as_list(state: Any) -> list[Any]:
+    return list(state) if isinstance(state, (tuple, list)) else [state]
 
 
 def machine_epsilon(dtype: Any) -> float:
@@ -107,8 +102,8 @@ class FiniteDifference:
         error. ``lo == hi == grad`` where no kink was crossed; at a kink, the one-sided
         slope of the undisturbed side, or the range between the one-sided slopes.
     kink: the engine reported a kink inside the stencil.
-    verified: False where several kinks were crossed on both sides, so the one-sided
-        slopes say nothing about the analytic value (lo = -inf, hi = inf there).
+    verified: False where kinks were crossed on both sides and not all at one element, so
+        the one-sided slopes say nothing about the analytic value (lo = -inf, hi = inf).
     suspect: the stencil has a kink's signature (for layers that report no kinks).
     hull_lo, hull_hi, hull_error: the range of all one-sided slopes, used when a
         suspected kink has to be checked as a subgradient.
@@ -153,22 +148,32 @@ def sample_lines(f: Callable[[], float], move: Callable[[int, float | None], flo
     values = np.empty((n, len(offsets)))
     dist = np.empty((n, len(offsets)))
     flips = np.zeros((n, len(offsets)), dtype=np.int64)
+    one_kink = np.zeros(n, dtype=bool)
     for i in range(n):
+        seen = set()
         for j, c in enumerate(offsets):
             dist[i, j] = move(i, c * float(steps[i]))
             values[i, j] = f()
             if kinks is not None:
-                flips[i, j] = kinks.changed()
+                changes = kinks.changed()
+                flips[i, j] = len(changes)
+                seen.update([changes] if changes else [])
         move(i, None)
-    result = analyse(f0, values, dist, flips, eps=eps, scale=scale, richardson=richardson)
+        one_kink[i] = len(seen) == 1 and flips[i].max() == 1  # the same single element flipped every time
+    result = analyse(f0, values, dist, flips, one_kink, eps=eps, scale=scale, richardson=richardson)
     result.step = np.asarray(steps, dtype=np.float64).copy()
     result.evaluations = 1 + n * len(offsets)
     return result
 
 
-def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, *, eps: float,
-            scale: float = 0.0, richardson: bool = False) -> FiniteDifference:
-    """Turn stencil values (n, 2L), columns +h, -h, +h/2, -h/2[, +h/4, -h/4], into estimates."""
+def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, one_kink: np.ndarray, *,
+            eps: float, scale: float = 0.0, richardson: bool = False) -> FiniteDifference:
+    """Turn stencil values into estimates.
+
+    values, dist: (n, 2L) values of f and distances, columns +h, -h, +h/2, -h/2[, +h/4, -h/4].
+    flips: (n, 2L) kink-state elements changed at each point; one_kink: (n,) True where every
+    change was the same single element (x sits on that one kink).
+    """
     n_levels = values.shape[1] // 2
     plus, minus = values[:, 0::2], values[:, 1::2]
     d_plus, d_minus = dist[:, 0::2], dist[:, 1::2]
@@ -205,7 +210,7 @@ def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, 
     lo[use_plus] = hi[use_plus] = e_plus[use_plus]
     interval_error[use_plus] = err_plus[use_plus]
     on_kink = kink & ~plus_clean & ~minus_clean
-    single = on_kink & (flips.max(axis=1) <= 1)  # x sits on one kink: any slope in between is a subgradient
+    single = on_kink & one_kink  # x sits on one kink: any slope in between is a subgradient
     lo[single], hi[single], interval_error[single] = hull_lo[single], hull_hi[single], hull_error[single]
     verified = ~(on_kink & ~single)
     lo[~verified], hi[~verified], interval_error[~verified] = -np.inf, np.inf, 0.0
@@ -240,7 +245,15 @@ def numerical_gradient(f: Callable[[Any], float], x: Any, *, step: Any = None, r
     eps = machine_epsilon(dtype)
     work = get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
     steps = resolve_steps(step, work, dtype, richardson)
-    fd = sample_lines(lambda: float(f(work)), element_mover(work), steps, richardson=richardson, kinks=kinks,
+
+    def value() -> float:
+        out = f(work)
+        if getattr(out, "size", 1) != 1:
+            raise ConfigError(f"numerical_gradient: f must return a scalar, got an array of shape {out.shape}; "
+                              "reduce it first (a sum, or a projection on a random array).")
+        return float(out)
+
+    fd = sample_lines(value, element_mover(work), steps, richardson=richardson, kinks=kinks,
                       eps=eps, scale=scale)
     return fd.reshape(tuple(work.shape))
 
