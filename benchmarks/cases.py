@@ -23,7 +23,7 @@ ENGINE = "nnscratch"
 class Settings:
     """How long to measure: ``quick`` is a smoke run whose numbers mean little."""
 
-    rounds: int = 15
+    rounds: int = 31
     block_seconds: float = 0.03
     warmup_seconds: float = 0.2
 
