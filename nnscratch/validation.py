@@ -106,7 +106,7 @@ def check_same_backend_as(x: Any, name: str, reference: Any, where: object) -> N
 
     ``where`` is the layer (or its name): its repr is built only when there is an error to report.
     """
-    if backend_of(x) != backend_of(reference):
+    if type(x) is not type(reference) and backend_of(x) != backend_of(reference):  # same type: same backend
         raise BackendError(
             f"{where} has its parameters on {backend_of(reference)} but {name} is a {backend_of(x)} array; "
             f"move {name} with nnscratch.to_backend({name}, {backend_of(reference)!r}) or the model with "
