@@ -17,7 +17,7 @@ from .backend import get_backend, xp_for
 from .errors import CallOrderError, ConfigError, ShapeError
 from .module import Module, Parameter
 from .rng import as_generator
-from .validation import as_float_array, check_batch, check_choice, check_same_backend_as
+from .validation import as_batch, as_float_array, check_choice
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
@@ -55,9 +55,7 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Any:
         """x: (N, D) -> y: (N, H)."""
-        x = as_float_array(x, "x", self.dtype)
-        check_batch(x, "x", self.in_features, self)
-        check_same_backend_as(x, "x", self.W.data, self)
+        x = as_batch(x, "x", self.in_features, self.dtype, self.W.data, self)
         self.x = x
         y = x @ self.W.data
         if self.b is not None:

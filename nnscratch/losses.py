@@ -25,6 +25,7 @@ from .errors import BroadcastWarning, CallOrderError, ConfigError, ShapeError
 from .validation import as_float_array, check_choice
 
 REDUCTIONS = ("mean", "sum", "none")
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -54,6 +55,11 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement elementwise_grad()")
 
     def _check(self, pred: Any, target: Any) -> tuple[Any, Any]:
+        dtype = getattr(pred, "dtype", None)
+        if (dtype is not None and dtype in _FLOATS and type(target) is type(pred) and target.dtype == dtype
+                and target.shape == pred.shape and pred.size):
+            self.broadcasted = False  # the usual case, settled by a few attribute reads
+            return pred, target
         pred = as_float_array(pred, "pred")
         target = as_float_array(target, "target", pred.dtype)
         get_array_module(pred, target)

@@ -61,6 +61,21 @@ def check_batch(x: Any, name: str, features: int, where: object) -> None:
         raise ShapeError(f"{where} got an empty batch: {name} has shape {tuple(x.shape)}; N must be at least 1.")
 
 
+def as_batch(x: Any, name: str, features: int, dtype: Any, like: Any, where: object) -> Any:
+    """A layer's input check: ``x`` as a (N, features) batch of ``dtype`` on the backend of ``like``.
+
+    The usual case (right type, dtype and shape) costs five attribute reads and returns
+    ``x`` itself; anything else goes through :func:`as_float_array`, :func:`check_batch` and
+    :func:`check_same_backend_as`, which convert it or say exactly what is wrong.
+    """
+    if type(x) is type(like) and x.dtype == dtype and x.ndim == 2 and x.shape[1] == features and x.shape[0]:
+        return x
+    x = as_float_array(x, name, dtype)
+    check_batch(x, name, features, where)
+    check_same_backend_as(x, name, like, where)
+    return x
+
+
 def check_same_backend(*arrays: Any) -> None:
     """Raise :class:`~nnscratch.errors.BackendError` when NumPy and CuPy arrays are mixed."""
     get_array_module(*arrays)

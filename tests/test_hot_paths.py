@@ -153,3 +153,30 @@ def test_input_grad_false_inside_a_stack_is_a_clear_error():
     net(np.ones((4, 2)))
     with pytest.raises(ns.ConfigError, match="only the first layer"):
         net.backward(np.ones((4, 1)))
+
+
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("layer_dtype", [np.float32, np.float64])
+def test_linear_input_fast_and_slow_paths_agree(x_dtype, layer_dtype):
+    layer = ns.Linear(3, 2, rng=0, dtype=layer_dtype)
+    x = np.arange(12).reshape(4, 3).astype(x_dtype)
+    out = layer(x)
+    assert out.dtype == layer_dtype
+    expected = x.astype(np.float64) @ layer.W.data.astype(np.float64) + layer.b.data
+    np.testing.assert_allclose(out, expected, rtol=1e-5 if layer_dtype == np.float32 else 1e-12)
+    assert (layer.x is x) == (np.dtype(x_dtype) == np.dtype(layer_dtype))  # converted only when needed
+
+
+@pytest.mark.parametrize("pred_dtype, target_dtype, grad_dtype", [
+    (np.float32, np.float32, np.float32), (np.float64, np.float64, np.float64),
+    (np.float32, np.float64, np.float32), (np.float16, np.float16, np.float64), (np.int64, np.float32, np.float64)])
+def test_loss_fast_and_slow_paths_agree(pred_dtype, target_dtype, grad_dtype):
+    pred, target = np.array([[1.0], [2.0], [4.0]]), np.array([[0.0], [2.0], [1.0]])
+    loss_fn = ns.MSELoss()
+    assert loss_fn(pred.astype(pred_dtype), target.astype(target_dtype)) == pytest.approx(10 / 3, rel=1e-6)
+    grad = loss_fn.backward()
+    assert grad.dtype == grad_dtype
+    np.testing.assert_allclose(grad, 2 * (pred - target) / 3, rtol=1e-6)
+    assert loss_fn([[1.0], [2.0]], [[1.0], [0.0]]) == 2.0  # lists take the converting path
+    with pytest.raises(ns.ShapeError, match="empty batch"):
+        loss_fn(np.ones((0, 1), dtype=pred_dtype), np.ones((0, 1), dtype=pred_dtype))
