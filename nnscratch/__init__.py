@@ -13,6 +13,7 @@ from . import architecture, data, gradcheck, init, interop, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
+from .doctor import Doctor, diagnose
 from .errors import (
     BackendError,
     BroadcastWarning,
@@ -46,6 +47,7 @@ __all__ = [
     "Checkpoint",
     "ConfigError",
     "DTypeError",
+    "Doctor",
     "DomainError",
     "EarlyStopping",
     "Exp",
@@ -82,6 +84,7 @@ __all__ = [
     "check_model",
     "check_module",
     "data",
+    "diagnose",
     "fit",
     "get_array_module",
     "get_backend",

@@ -1,4 +1,4 @@
-"""The ``nnscratch`` command line: ``info``, ``demo``, ``gradcheck``, ``bench``."""
+"""The ``nnscratch`` command line: ``info``, ``demo``, ``gradcheck``, ``bench``, ``doctor``."""
 
 from __future__ import annotations
 
@@ -76,6 +76,41 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+
+    from .doctor import checkup
+    from .errors import ConfigError
+    from .layers import MLP
+    from .losses import HuberLoss, L1Loss, MSELoss
+    from .serialization import load
+
+    with np.load(args.data, allow_pickle=False) as data:
+        if "X" not in data or "y" not in data:
+            raise ConfigError(f"--data {args.data} must be an .npz file with arrays 'X' and 'y', has {list(data)}.")
+        X, y = data["X"], data["y"]
+    if args.model:
+        model = load(args.model).model
+    elif args.sizes:
+        model = MLP([int(s) for s in args.sizes.split(",")], rng=args.seed)
+    else:
+        raise ConfigError("nnscratch doctor needs --model FILE (written by nnscratch.save) or --sizes such as 1,10,1.")
+    loss_fn = {"mse": MSELoss, "l1": L1Loss, "huber": HuberLoss}[args.loss]()
+    before, during = checkup(model, X, y, loss_fn, args.epochs, args.lr, args.batch_size, seed=args.seed)
+    if args.json:
+        print(json.dumps({"before_training": before.to_dict(),
+                          "training": during.to_dict() if during else None}, indent=2, default=str))
+        return 0
+    print("Before training (diagnose):\n" + str(before))
+    if during is not None:
+        print(f"\nDuring {args.epochs} epoch(s) of Adam, lr {args.lr}:\n" + str(during))
+        if args.plot:
+            print(f"evidence plot written to {during.plot(args.plot)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .activations import ACTIVATIONS
     from .gradcheck.cases import LOSSES
@@ -103,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="directional checks with random probes per tensor")
     p.add_argument("--seed", type=int, default=0, help="seed of the network, the data and the probes")
     p.set_defaults(func=_gradcheck)
+
+
+    p = sub.add_parser("doctor", help="check a saved model on a data file: before training and while training")
+    p.add_argument("--model", help="model file written by nnscratch.save")
+    p.add_argument("--sizes", help="instead of --model: a fresh MLP with these layer sizes, e.g. 1,10,1")
+    p.add_argument("--data", required=True, help=".npz file with arrays X (N, D) and y")
+    p.add_argument("--loss", choices=("mse", "l1", "huber"), default="mse")
+    p.add_argument("--epochs", type=int, default=0, help="train this many epochs under the doctor (default: 0)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate for --epochs (default: 1e-3)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", help="with --epochs: write the evidence plot (PNG) here")
+    p.add_argument("--json", action="store_true", help="print the reports as JSON")
+    p.set_defaults(func=_doctor)
     return parser
 
 

@@ -1,0 +1,92 @@
+"""Score the doctor on the labelled runs and measure its overhead on ``fit``.
+
+``python -m benchmarks.doctor [--seeds 0 1 2] [--verbose]`` prints, per code, how many
+of the broken runs that demonstrate it the doctor named (recall), the share of healthy
+runs it raised any problem on (false alarms), and the wall-time ratio of ``fit`` with
+and without a Doctor at its default sampling interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections import Counter
+
+import numpy as np
+
+import nnscratch as ns
+from nnscratch.doctor import Doctor
+from nnscratch.optim import Adam
+
+from .cases import CASES, train
+
+
+def score(seeds: list[int], verbose: bool = False) -> tuple[dict[str, tuple[int, int]], int, int]:
+    hits, totals, alarms, healthy = Counter(), Counter(), 0, 0
+    for case in CASES:
+        for seed in seeds:
+            doctor = Doctor()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the broadcasting cases warn at every step, on purpose
+                train(case, seed, [doctor])
+            report = doctor.report()
+            found = set(report.codes)
+            if case.expect:
+                for code in case.expect:
+                    totals[code] += 1
+                    hits[code] += code in found
+            else:
+                healthy += 1
+                alarms += not report.healthy
+            missed = [c for c in case.expect if c not in found]
+            flag = "ok " if (not missed and (case.expect or report.healthy)) else "BAD"
+            if verbose or flag == "BAD":
+                print(f"{flag} {case.name:30s} seed {seed}: expected {list(case.expect) or 'healthy'}, "
+                      f"got {report.codes or 'healthy'}")
+    return {c: (hits[c], totals[c]) for c in sorted(totals)}, alarms, healthy
+
+
+def overhead(repeats: int = 5) -> tuple[float, float]:
+    """Best-of-``repeats`` wall time of ``fit`` without and with a Doctor() (every=100), runs interleaved.
+
+    Timings on a shared machine are noisy; for stable numbers run with OMP_NUM_THREADS=1
+    (a multi-threaded BLAS can make the probe's larger matrix products wake idle threads).
+    """
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2048, 4))
+    y = np.sin(X[:, :1]) + X[:, 1:2] * X[:, 2:3]
+
+    def once(with_doctor: bool) -> float:
+        net = ns.MLP([4, 64, 64, 1], rng=0)
+        callbacks = [Doctor()] if with_doctor else []
+        start = time.perf_counter()
+        ns.fit(net, X, y, ns.MSELoss(), Adam(net.parameters(), 1e-3), epochs=10, batch_size=32,
+               callbacks=callbacks, rng=0, progress=False)
+        return time.perf_counter() - start
+
+    times = [(once(False), once(True)) for _ in range(repeats)]
+    return min(t for t, _ in times), min(t for _, t in times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    n_broken = sum(1 for c in CASES if c.expect)
+    print(f"{len(CASES)} labelled runs ({n_broken} broken, {len(CASES) - n_broken} healthy) x seeds {args.seeds}")
+    per_code, alarms, healthy = score(args.seeds, args.verbose)
+    print(f"\n{'code':20s} recall")
+    for code, (hit, total) in per_code.items():
+        print(f"{code:20s} {hit}/{total} = {hit / total:.0%}")
+    hit, total = sum(h for h, _ in per_code.values()), sum(t for _, t in per_code.values())
+    print(f"{'overall':20s} {hit}/{total} = {hit / total:.0%}")
+    print(f"false alarms on healthy runs: {alarms}/{healthy} = {alarms / healthy:.0%}")
+    plain, doctored = overhead()
+    print(f"\noverhead on fit (4-64-64-1, 2048 rows, batch 32, 10 epochs, Doctor every=100): "
+          f"{plain:.2f} s -> {doctored:.2f} s = {doctored / plain - 1:+.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""What the doctor hands back: :class:`Finding`, :class:`Report` and its evidence plot."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .stats import Snapshot, Trace
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass
+class Finding:
+    """One diagnosis: what (``code``), how bad, where and when, the numbers, and what to do.
+
+    ``evidence`` maps names to measured numbers and the thresholds they crossed;
+    ``caused_by`` lists the codes of other findings that most likely explain this one
+    (empty for a root cause); ``role`` is ``"root cause"``, ``"symptom"`` or
+    ``"symptom, cause unclear"``.
+    """
+
+    code: str
+    severity: str
+    message: str
+    fix: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    layer: str | None = None
+    step: int | None = None
+    caused_by: list[str] = field(default_factory=list)
+    role: str = "root cause"
+
+    def __str__(self) -> str:
+        where = "".join([f" layer {self.layer}" if self.layer else "",
+                         f" from step {self.step}" if self.step is not None and self.step >= 0 else ""])
+        lines = [f"[{self.severity}] {self.code}{where} ({self.role})", f"  {self.message}"]
+        if self.evidence:
+            lines.append("  evidence: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items()))
+        lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, (list, tuple)) and v and isinstance(v[0], float):
+        return "[" + ", ".join(f"{x:.3g}" for x in v) + "]"
+    return str(v)
+
+
+@dataclass
+class Report:
+    """The doctor's verdict: findings ordered root causes first, and the measurements behind them."""
+
+    findings: list[Finding]
+    trace: Trace = field(default_factory=Trace)
+    thresholds: Any = None
+
+    @property
+    def healthy(self) -> bool:
+        """True when nothing of severity "warning" or "error" was found."""
+        return not self.problems
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity in ("error", "warning")]
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes of the problems (warnings and errors), most likely root cause first."""
+        return [f.code for f in self.problems]
+
+    @property
+    def root_cause(self) -> str:
+        """The most likely root cause's code, ``"unclear"`` when only symptoms were found, ``""`` if healthy."""
+        roots = [f.code for f in self.problems if f.role == "root cause"]
+        return roots[0] if roots else ("unclear" if self.problems else "")
+
+    def summary(self) -> str:
+        steps, samples = self.trace.steps, len(self.trace.snapshots)
+        seen = f"{steps} optimizer steps, {samples} probe samples" if steps else "before training"
+        if self.healthy:
+            return f"Healthy: no problem found ({seen})."
+        return (f"{len(self.problems)} problem(s) found ({seen}); most likely root cause: {self.root_cause}.")
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary(), *(str(f) for f in self.findings)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"healthy": self.healthy, "root_cause": self.root_cause, "summary": self.summary(),
+                "findings": [asdict(f) for f in self.findings]}
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw the per-layer statistics over training, thresholds dashed; write a PNG to ``path``."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        snaps, th = self.trace.snapshots, self.thresholds
+        fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+        fig.suptitle(self.summary(), fontsize=10)
+        _panel_loss(axes[0, 0], snaps, th)
+        _panel_layers(axes[0, 1], snaps, "dead", "fraction of dead units (on for < 1% of probe rows)",
+                      [(th.dead, "DEAD_RELU")], log=False)
+        _panel_layers(axes[0, 2], snaps, "act", "activation spread / first hidden layer's",
+                      [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")])
+        _panel_layers(axes[1, 0], snaps, "grad", "gradient RMS / last hidden layer's",
+                      [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")])
+        _panel_layers(axes[1, 1], snaps, "update", "update-to-weight ratio ||ΔW|| / ||W||",
+                      [(th.lr_small, "LR_TOO_SMALL"), (th.lr_large, "LR_TOO_LARGE")])
+        ax = axes[1, 2]
+        ax.plot([s.step for s in snaps], [s.tail_share for s in snaps], "o-", ms=3)
+        ax.axhline(th.tail_share, color="C3", ls="--", label="HEAVY_TAILED_LOSS")
+        ax.set(xlabel="step", ylabel="share of the probe loss", ylim=(0, 1.05),
+               title="loss share of the worst 1% of probe rows")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return path
+
+
+def _panel_loss(ax: Any, snaps: list[Snapshot], th: Any) -> None:
+    ax.semilogy([s.step for s in snaps], [s.relative_loss for s in snaps], "o-", ms=3, label="probe loss")
+    ax.axhline(1.0, color="grey", ls=":", label="predicting the mean")
+    ax.axhline(th.plateau_level, color="C3", ls="--", label="PLATEAU level")
+    ax.set(xlabel="step", ylabel="loss / loss of predicting the mean", title="probe loss")
+    ax.legend(fontsize=8)
+
+
+def _layer_series(snaps: list[Snapshot], kind: str) -> dict[str, list[tuple[int, float]]]:
+    """Per layer, the (step, value) pairs of one statistic, normalised as the panel title says."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for s in snaps:
+        lin = s.linears()
+        if kind == "dead":
+            values = {f"{r.name} ({r.kind})": r.dead for r in s.relus()}
+        elif kind == "act" and len(lin) >= 3 and lin[1].in_spread:
+            values = {f"input of {r.name}": r.in_spread / lin[1].in_spread for r in lin[1:]}
+        elif kind == "grad" and len(lin) >= 3 and lin[-2].grad_rms:
+            values = {f"at {r.name}": (r.grad_rms or 0.0) / lin[-2].grad_rms for r in lin[:-1]}
+        elif kind == "update":
+            values = dict(s.update_ratio)
+        else:
+            values = {}
+        for name, v in values.items():
+            if v is not None and math.isfinite(v) and (v > 0 or kind == "dead"):
+                series.setdefault(name, []).append((s.step, v))
+    return series
+
+
+def _panel_layers(ax: Any, snaps: list[Snapshot], kind: str, title: str, lines: list[tuple[float, str]],
+                  log: bool = True) -> None:
+    import matplotlib.pyplot as plt
+
+    series = _layer_series(snaps, kind)
+    colors = plt.cm.viridis([i / max(1, len(series) - 1) * 0.9 for i in range(len(series))])
+    for (name, points), color in zip(series.items(), colors):
+        ax.plot(*zip(*points), "o-", ms=3, label=name, color=color)
+    for value, label in lines:
+        ax.axhline(value, color="C3", ls="--", lw=1)
+        ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), color="C3", fontsize=7,
+                    va="bottom")
+    if log:
+        ax.set_yscale("log")
+    if snaps:  # the whole run on every panel, even where a statistic was measured only a few times
+        pad = max(1, (snaps[-1].step - snaps[0].step) // 40)
+        ax.set_xlim(snaps[0].step - pad, snaps[-1].step + pad)
+    ax.set(xlabel="step", title=title)
+    if not series:
+        ax.text(0.5, 0.5, "not measured for this model", ha="center", transform=ax.transAxes)
+    elif len(series) <= 12:
+        ax.legend(fontsize=7, ncol=2)

@@ -1,0 +1,340 @@
+"""The doctor's codes, their thresholds, and the rules that turn measurements into findings.
+
+Each rule reads the :class:`~nnscratch.doctor.stats.Trace` (probe snapshots, training
+losses and per-step events) and returns findings. :func:`order` then puts root causes
+before the symptoms they explain, using :data:`CAUSES`, the doctor's causal map: a
+finding is explained by another when that code is listed as a possible cause and was
+seen no later. A symptom that nothing explains is reported as "cause unclear".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import median
+
+from .report import Finding
+from .stats import Snapshot, Trace
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where each code fires (see the README's table for why these values)."""
+
+    input_scale: float = 10.0  # UNSCALED_INPUT: a feature's RMS above this...
+    input_scale_low: float = 1e-3  # ...or a non-zero feature's RMS below this
+    target_scale: float = 10.0  # UNSCALED_TARGET: max(|mean|, std) of a target column above this...
+    target_scale_low: float = 1e-3  # ...or its std below this
+    dead: float = 0.5  # DEAD_RELU: more than this fraction of a layer's units off on every probe row
+    switching: float = 0.1  # LINEAR_REGIME: fewer than this fraction of ReLU units bend inside the data
+    vanishing: float = 1e-2  # VANISHING_SIGNAL: spread shrinks by more than this through the hidden layers
+    exploding: float = 1e2  # EXPLODING_SIGNAL: spread grows by more than this through the hidden layers
+    constant: float = 0.1  # CONSTANT_OUTPUT: prediction spread below this fraction of the targets'
+    lr_small: float = 1e-5  # LR_TOO_SMALL: early update-to-weight ratio below this
+    lr_large: float = 1e-1  # LR_TOO_LARGE: early update-to-weight ratio above this, with an unstable loss
+    unstable: float = 3.0  # LR_TOO_LARGE: probe loss rose to this multiple of its best so far
+    plateau_gain: float = 0.01  # PLATEAU: relative improvement over the second half below this...
+    plateau_level: float = 0.5  # ...while the loss is above this fraction of predicting the mean
+    fit_ok: float = 0.1  # a run whose final loss is below this fraction of the mean's has fitted
+    tail_share: float = 0.5  # HEAVY_TAILED_LOSS: worst 1% of rows carry more than this share of the loss
+    init_loss: float = 10.0  # INIT_LOSS_HIGH (diagnose): initial loss above this multiple of the mean's
+
+
+# code -> (severity, fix). Order of this dict = priority: most likely root cause first.
+CODES: dict[str, tuple[str, str]] = {
+    "SHAPE_BROADCAST": ("error", "make the target the prediction's shape, e.g. y.reshape(-1, 1)"),
+    "GRAD_ACCUMULATION": ("error", "call zero_grad() (model or optimizer) once per optimizer step, before backward"),
+    "UNSCALED_INPUT": ("warning", "standardise the inputs: (X - X.mean(0)) / X.std(0) (nnscratch.data.Standardizer)"),
+    "UNSCALED_TARGET": ("warning", "standardise the targets and undo it on the predictions"),
+    "HEAVY_TAILED_LOSS": ("warning", "find the rows that dominate (outliers, tiny denominators); use a robust loss "
+                                     "(HuberLoss, L1Loss), clip, or change what is predicted (e.g. its log)"),
+    "LR_TOO_LARGE": ("warning", "lower the learning rate (try 10x smaller), or clip gradients"),
+    "LR_TOO_SMALL": ("warning", "raise the learning rate (try 10x larger) or use Adam"),
+    "EXPLODING_SIGNAL": ("warning", "use a smaller initialisation (e.g. He/Kaiming: std sqrt(2/fan_in)) and bounded "
+                                    "activations; check layers such as exp that amplify"),
+    "VANISHING_SIGNAL": ("warning", "initialise for depth (He/Kaiming for ReLU: std sqrt(2/fan_in)), use fewer "
+                                    "layers, or normalise between layers"),
+    "DEAD_RELU": ("warning", "lower the learning rate, standardise the inputs, use He initialisation or a small "
+                             "positive bias, or LeakyReLU"),
+    "LINEAR_REGIME": ("warning", "standardise the inputs so the ReLU kinks (at -b/w) can fall inside the data"),
+    "NON_FINITE": ("error", "lower the learning rate, standardise inputs and targets, or clip gradients; "
+                            "check the first tensor named"),
+    "INIT_LOSS_HIGH": ("warning", "scale the targets or the output layer so the untrained network predicts about "
+                                  "their mean"),
+    "CONSTANT_OUTPUT": ("warning", "fix the cause listed above; if none, check that the inputs carry the signal"),
+    "PLATEAU": ("warning", "fix the cause listed above; if none, try a larger learning rate or a schedule"),
+    "NO_PROBE": ("info", "pass probe=(X, y) to Doctor, or set ctx.x_batch / ctx.y_batch in your loop"),
+}
+
+# effect -> codes that can cause it (the doctor's causal map).
+CAUSES: dict[str, tuple[str, ...]] = {
+    "NON_FINITE": ("LR_TOO_LARGE", "EXPLODING_SIGNAL", "GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET",
+                   "HEAVY_TAILED_LOSS"),
+    "LR_TOO_LARGE": ("GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET", "EXPLODING_SIGNAL"),
+    "LR_TOO_SMALL": ("UNSCALED_INPUT",),
+    "EXPLODING_SIGNAL": ("UNSCALED_INPUT", "GRAD_ACCUMULATION"),
+    "VANISHING_SIGNAL": ("DEAD_RELU", "SHAPE_BROADCAST", "GRAD_ACCUMULATION", "LR_TOO_LARGE"),
+    "DEAD_RELU": ("UNSCALED_INPUT", "LR_TOO_LARGE", "GRAD_ACCUMULATION", "VANISHING_SIGNAL", "UNSCALED_TARGET",
+                  "SHAPE_BROADCAST"),
+    "LINEAR_REGIME": ("UNSCALED_INPUT",),
+    "INIT_LOSS_HIGH": ("UNSCALED_TARGET", "UNSCALED_INPUT", "EXPLODING_SIGNAL"),
+    "CONSTANT_OUTPUT": ("SHAPE_BROADCAST", "DEAD_RELU", "VANISHING_SIGNAL", "UNSCALED_INPUT", "UNSCALED_TARGET",
+                        "LR_TOO_LARGE", "GRAD_ACCUMULATION", "HEAVY_TAILED_LOSS"),
+    "PLATEAU": ("SHAPE_BROADCAST", "GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET", "HEAVY_TAILED_LOSS",
+                "LR_TOO_SMALL", "LR_TOO_LARGE", "VANISHING_SIGNAL", "DEAD_RELU", "LINEAR_REGIME",
+                "CONSTANT_OUTPUT", "EXPLODING_SIGNAL"),
+}
+
+
+def finding(code: str, message: str, evidence: dict, layer: str | None = None, step: int | None = None) -> Finding:
+    severity, fix = CODES[code]
+    return Finding(code, severity, message, fix, evidence, layer, step)
+
+
+def _since(snaps: list[Snapshot], bad: list[bool]) -> int:
+    """The step of the first snapshot where ``bad`` held (0 for the one taken before training)."""
+    return max(next(s.step for s, b in zip(snaps, bad) if b), 0)
+
+
+# --- rules on the data the network sees (first snapshot) ---------------------------------------------------
+
+def data_rules(s: Snapshot, y_scale: tuple[float, float], th: Thresholds) -> list[Finding]:
+    """UNSCALED_INPUT and UNSCALED_TARGET from the first Linear's input and the targets' (|mean|, std)."""
+    out = []
+    scales = [v for v in s.input_scale if v > 0]
+    if scales and (max(scales) > th.input_scale or min(scales) < th.input_scale_low):
+        big, small = max(scales), min(scales)
+        out.append(finding("UNSCALED_INPUT", (
+            f"The first layer's inputs are far from unit scale (feature RMS from {small:.3g} to {big:.3g}). "
+            "With weights of order 1/sqrt(fan_in), each unit's pre-activation is dominated by the largest "
+            "features, and the bias cannot move a ReLU's kink into the data in any reasonable number of steps."),
+            {"max_feature_rms": big, "min_feature_rms": small, "threshold_high": th.input_scale,
+             "threshold_low": th.input_scale_low}, step=0))
+    mean, std = y_scale
+    if max(mean, std) > th.target_scale or 0 < std < th.target_scale_low:
+        out.append(finding("UNSCALED_TARGET", (
+            f"The targets are far from unit scale (|mean| {mean:.3g}, std {std:.3g}). An untrained network "
+            "predicts values of order 1, so the first steps are spent moving the output, and the learning rate "
+            "that suits the hidden layers does not suit the output."),
+            {"target_abs_mean": mean, "target_std": std, "threshold_high": th.target_scale,
+             "threshold_low": th.target_scale_low, "initial_loss_over_mean_predictor": s.relative_loss}, step=0))
+    return out
+
+
+# --- rules on the probe snapshots --------------------------------------------------------------------------
+
+def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    """Per ReLU layer. A warning when the layer is (almost) all dead or the run did not fit;
+    otherwise information: the network fits anyway, the dead units only waste capacity."""
+    out = []
+    first, last = snaps[0], snaps[-1]
+    fitted = last.relative_loss < th.fit_ok
+    for i, layer in enumerate(last.relus()):
+        series = [s.relus()[i].dead for s in snaps]
+        if layer.dead > th.dead:
+            step = _since(snaps, [d > th.dead for d in series])
+            f = finding("DEAD_RELU", (
+                f"{layer.dead:.0%} of the {layer.units} units of {layer.kind} layer {layer.name} are off for every "
+                f"probe input or nearly (at the start: {series[0]:.0%}), so they pass no gradient and never recover. "
+                f"They crossed {th.dead:.0%} at step {step}."),
+                {"dead_fraction": layer.dead, "dead_at_start": first.relus()[i].dead, "threshold": th.dead,
+                 "units": layer.units, "loss_over_mean_predictor": last.relative_loss}, layer=layer.name, step=step)
+            if fitted and layer.dead < 0.9:
+                f.severity = "info"
+                f.message += " The network still fits its data, so this only wastes capacity."
+            out.append(f)
+    return out
+
+
+def linear_regime(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    relus = snaps[-1].relus()
+    units = sum(r.units for r in relus)
+    if not units or not any(r.always_on for r in relus):
+        return []
+    bending = [max(0.0, sum(r.units * (1 - r.dead - r.always_on) for r in s.relus()) / units) for s in snaps]
+    if bending[-1] >= th.switching:
+        return []
+    step = _since(snaps, [b < th.switching for b in bending])
+    return [finding("LINEAR_REGIME", (
+        f"Only {bending[-1]:.0%} of the ReLU units switch on and off within the data; every other unit is "
+        "either always on or always off, so over the whole data range the network computes one straight "
+        "(affine) function of its input, however long it trains."),
+        {"bending_fraction": bending[-1], "threshold": th.switching, "relu_units": units}, step=step)]
+
+
+def signal_ratios(s: Snapshot) -> tuple[float, float]:
+    """(activation ratio, gradient ratio) through the hidden layers; NaN for fewer than two of them.
+
+    Activation: spread of the last Linear's input over the second Linear's input.
+    Gradient: RMS of d loss / d pre-activation at the first Linear over that at the last hidden Linear.
+    A spread of exactly zero means a layer of dead units, not a shrinking signal: that is
+    DEAD_RELU's finding, so the ratio is then NaN (not measured).
+    """
+    lin = s.linears()
+    if len(lin) < 3:
+        return math.nan, math.nan
+    acts = [r.in_spread for r in lin[1:]]
+    grads = [r.grad_rms for r in lin[:-1]]
+    act = acts[-1] / acts[0] if all(acts) else math.nan
+    grad = grads[0] / grads[-1] if all(grads) else math.nan
+    return act, grad
+
+
+def signal(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    """From the last probe, or from the first one when the run then failed to fit."""
+    out = []
+    ratios = [signal_ratios(s) for s in snaps]
+    when = -1
+    if snaps[-1].relative_loss > th.fit_ok and not any(r < th.vanishing or r > th.exploding for r in ratios[-1]):
+        when = 0  # recovered by the end, but the run did not fit: report the signal at the start
+    act, grad = ratios[when]
+    n_hidden = len(snaps[-1].linears()) - 1
+    for code, bad, word in (("VANISHING_SIGNAL", lambda r: r < th.vanishing, "shrink"),
+                            ("EXPLODING_SIGNAL", lambda r: r > th.exploding, "grow")):
+        which = [name for name, r in (("activations", act), ("gradients", grad)) if bad(r)]
+        if not which:
+            continue
+        step = _since(snaps, [bad(a) or bad(g) for a, g in ratios])
+        out.append(finding(code, (
+            f"The {' and the '.join(which)} {word} by a factor of "
+            f"{act if which[0] == 'activations' else grad:.3g} across the {n_hidden} hidden layers "
+            f"{'at the end' if when == -1 else 'at the start (it later recovered, but the run did not fit)'} "
+            f"(at the start: activations {ratios[0][0]:.3g}, gradients {ratios[0][1]:.3g}), so the deep layers "
+            "receive almost no information about the input, or the early layers almost no gradient."),
+            {"activation_ratio": act, "gradient_ratio": grad, "threshold": th.vanishing
+             if code == "VANISHING_SIGNAL" else th.exploding, "hidden_layers": n_hidden}, step=step))
+    return out
+
+
+def constant_output(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    """Predictions nearly constant at the end, and not spreading out (a slow run's predictions grow)."""
+    rel = [s.pred_spread / s.target_spread if s.target_spread > 0 else math.nan for s in snaps]
+    mid = rel[len(rel) // 2]
+    growing = rel[-1] > 1.1 * mid and rel[-1] > 1e-3  # still spreading out: a slow run, not a stuck one
+    if not (rel[-1] < th.constant and not growing):
+        return []
+    step = _since(snaps, [r < th.constant for r in rel])
+    return [finding("CONSTANT_OUTPUT", (
+        f"The network predicts about the same value for every input: the predictions' spread is "
+        f"{rel[-1]:.2%} of the targets' (loss {snaps[-1].relative_loss:.3g} x that of predicting the mean)."),
+        {"prediction_spread_over_target_spread": rel[-1], "threshold": th.constant,
+         "loss_over_mean_predictor": snaps[-1].relative_loss}, step=step)]
+
+
+def plateau(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    if len(snaps) < 4:
+        return []
+    half = len(snaps) // 2
+    early = min(s.loss for s in snaps[: half + 1])
+    late = min(s.loss for s in snaps[half:])
+    gain = (early - late) / early if early > 0 else 0.0
+    level = snaps[-1].relative_loss
+    if not (gain < th.plateau_gain and level > th.plateau_level):
+        return []
+    return [finding("PLATEAU", (
+        f"The loss has not improved by more than {th.plateau_gain:.0%} since step {snaps[half].step} and "
+        f"stays at {level:.3g} x the loss of predicting the mean: training has stalled."),
+        {"gain_over_second_half": gain, "threshold_gain": th.plateau_gain, "loss_over_mean_predictor": level,
+         "threshold_level": th.plateau_level}, step=snaps[half].step)]
+
+
+def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
+    """LR_TOO_LARGE / LR_TOO_SMALL from the update-to-weight ratio over the first half of the run.
+
+    A large ratio alone is not a fault (Adam's first steps move small weights a lot), so
+    LR_TOO_LARGE also needs an unstable loss: non-finite, or a rise to ``th.unstable`` times
+    its best so far on the probe batch (10x that on the noisier per-step training loss),
+    unless one step changed the weights by more than their own size.
+    """
+    snaps = trace.snapshots
+    measured = [[v for v in r.values() if not math.isnan(v)] for r in
+                [trace.first_update] + [s.update_ratio for s in snaps[: max(1, len(snaps) // 2)]]]
+    early = [max(r) for r in measured if r]
+    if not early:
+        return []
+    peak, typical = max(early), median(early)
+    rise = max(_rise([s.loss for s in snaps]), _rise(trace.losses) / 10)
+    # A step larger than the weights themselves (ratio > 10 x th.lr_large) overshoots whatever the loss did.
+    unstable = ("NON_FINITE" in trace.events or not math.isfinite(rise) or rise > th.unstable
+                or peak > 10 * th.lr_large)
+    if peak > th.lr_large and unstable:
+        return [finding("LR_TOO_LARGE", (
+            f"Steps changed the weights by up to {peak:.2g} of their size (healthy runs: about 1e-3) and the loss "
+            f"is unstable: it rose to {rise:.3g} x its best value so far. The steps overshoot."),
+            {"peak_update_ratio": peak, "threshold": th.lr_large, "loss_rise_over_best": rise,
+             "threshold_rise": th.unstable}, step=0)]
+    # A fully dead layer also stops the updates, but that is no learning-rate problem.
+    dead_layer = any(r.dead >= 0.99 for s in snaps for r in s.relus())
+    if typical < th.lr_small and snaps[-1].relative_loss > th.plateau_level and not dead_layer:
+        return [finding("LR_TOO_SMALL", (
+            f"Each step changes the weights by only {typical:.2g} of their size (healthy runs: about 1e-3), "
+            f"and the loss is still {snaps[-1].relative_loss:.3g} x that of predicting the mean."),
+            {"update_ratio": typical, "threshold": th.lr_small, "loss_over_mean_predictor":
+             snaps[-1].relative_loss}, step=0)]
+    return []
+
+
+def _rise(losses: list[float]) -> float:
+    """The largest ratio of a loss to the smallest loss before it (inf once a loss is not finite)."""
+    best, rise = math.inf, 1.0
+    for v in losses:
+        if not math.isfinite(v):
+            return math.inf
+        if best < math.inf and best > 0:
+            rise = max(rise, v / best)
+        best = min(best, v)
+    return rise
+
+
+def heavy_tail(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    """Only for runs that did not fit: near a perfect fit the last few residuals always dominate."""
+    shares = [s.tail_share for s in snaps]
+    share = median(shares)
+    if share <= th.tail_share or not snaps[-1].relative_loss > th.fit_ok:
+        return []
+    step = _since(snaps, [v > th.tail_share for v in shares])
+    return [finding("HEAVY_TAILED_LOSS", (
+        f"The worst 1% of the probe rows carry {share:.0%} of the loss (typically, over training), so the "
+        "gradient follows a handful of samples and the average loss says little about the rest."),
+        {"worst_1pct_share": share, "threshold": th.tail_share}, step=step)]
+
+
+def snapshot_rules(trace: Trace, th: Thresholds) -> list[Finding]:
+    snaps = trace.snapshots
+    return [*dead_relu(snaps, th), *linear_regime(snaps, th), *signal(snaps, th), *constant_output(snaps, th),
+            *plateau(snaps, th), *learning_rate(trace, th), *heavy_tail(snaps, th)]
+
+
+# --- ordering --------------------------------------------------------------------------------------------
+
+def order(findings: list[Finding]) -> list[Finding]:
+    """Root causes first (by priority), then each symptom after what explains it."""
+    priority = {code: i for i, code in enumerate(CODES)}
+    present = {f.code: f for f in findings if f.severity != "info"}
+
+    def explains(a: Finding, b: Finding) -> bool:
+        if a.code not in CAUSES.get(b.code, ()):
+            return False
+        sa, sb = a.step or 0, b.step or 0
+        return sa < sb or (sa == sb and priority[a.code] < priority[b.code])
+
+    for f in findings:
+        f.caused_by = [c.code for c in present.values() if c is not f and explains(c, f)]
+        if f.caused_by:
+            f.role = "symptom"
+            f.message += f" Most likely caused by {', '.join(f.caused_by)} (listed above)."
+        elif f.code in ("CONSTANT_OUTPUT", "PLATEAU", "NON_FINITE", "INIT_LOSS_HIGH"):
+            f.role = "symptom, cause unclear"
+            f.message += " The cause is unclear: none of the doctor's checks for its usual causes fired."
+
+    depth: dict[int, int] = {}
+
+    def level(f: Finding, seen: frozenset = frozenset()) -> int:
+        if id(f) not in depth:
+            causes = [present[c] for c in f.caused_by if c not in seen]
+            depth[id(f)] = 1 + max((level(c, seen | {f.code}) for c in causes), default=-1)
+        return depth[id(f)]
+
+    severity = {"error": 0, "warning": 1, "info": 2}
+    return sorted(findings, key=lambda f: (f.severity == "info", level(f), priority[f.code],
+                                           severity[f.severity], f.step or 0))
