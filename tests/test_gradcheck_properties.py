@@ -10,10 +10,12 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import nnscratch as ns
+from nnscratch.gradcheck.cases import mlp_case
 from nnscratch.testing import (
     assert_gradients_match,
     finite_arrays,
@@ -64,6 +66,14 @@ def test_random_mlps_with_every_activation(case, loss, fast, seed, data):
     model, x = case
     y = data.draw(finite_arrays((x.shape[0], model.sizes[-1])))
     assert_gradients_match(model, x, loss=loss, target=y, fast=fast, rng=seed)
+
+
+@pytest.mark.parametrize("activation", sorted(ns.activations.ACTIVATIONS))
+def test_batch_of_one_row_with_every_activation(activation):
+    model, x, y = mlp_case([3, 5, 4, 2], activation, batch=1, rng=7)
+    for fast in (False, True):
+        report = ns.check_model(model, ns.HuberLoss(delta=0.5), x, y, rng=7, fast=fast)
+        assert report.passed and report["input"].shape == (1, 3), str(report)
 
 
 @given(case=layer_stacks(), fast=st.booleans())

@@ -15,8 +15,9 @@ checked through a float64 copy and the caller's gradients are left alone.
 ``probes`` random signed Gaussian directions v per tensor and compares the directional
 derivative ⟨∇f, v⟩ with a finite difference along v: 4·probes evaluations per tensor
 instead of 4 per element. Gaussian (not non-negative) directions let opposite errors
-show instead of cancelling. A tensor whose probes disagree is re-checked element by
-element, so the report still names the worst element.
+show instead of cancelling. A tensor whose probes disagree, or cross kinks on both sides
+of the base point (which makes them inconclusive), is re-checked element by element, so
+the report still names the worst element.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import backend_of, get_array_module, to_numpy
-from ..errors import ConfigError, PrecisionWarning, ShapeError
+from ..errors import ConfigError, DTypeError, PrecisionWarning, ShapeError
 from ..losses import Loss
 from ..module import Module
 from ..rng import as_generator
@@ -47,7 +48,7 @@ class _Problem:
     evaluate: Callable[[], float]
     analytic: dict[str, Any]
     kinks: KinkWatch
-    scale: float  # the magnitude of f's rounding error divided by ε (see _backward)
+    scale: float  # the magnitude of f's rounding error divided by ε (see _analytic_pass)
     model_dtype: str
     problems: list[str]
 
@@ -76,8 +77,8 @@ def _copy_as(subject: Any, dtype: np.dtype) -> Any:
     return subject
 
 
-def _model_dtype(module: Module | None, x: Any) -> str:
-    params = module.parameters() if module is not None else []
+def _model_dtype(module: Module, x: Any) -> str:
+    params = module.parameters()
     return str(params[0].dtype if params else getattr(x, "dtype", np.dtype(np.float64)))
 
 
@@ -85,7 +86,7 @@ def _as_work(x: Any, dtype: np.dtype, name: str) -> Any:
     if not hasattr(x, "dtype"):
         x = np.asarray(x)
     if x.dtype.kind not in "fiub":
-        raise ConfigError(f"gradcheck: {name} must be a real array, got dtype {x.dtype}.")
+        raise DTypeError(f"gradcheck: {name} must hold real numbers, got dtype {x.dtype}; pass x.real or abs(x).")
     return get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
 
 
@@ -145,7 +146,7 @@ def _module_problem(module: Module, x: Any, dtype: np.dtype, gen: np.random.Gene
 
     analytic, scale = _analytic_pass(net, x, head, problems)
     tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
-    return _Problem(repr(module).splitlines()[0].rstrip("("), tensors, lambda: float((r[0] * net(x)).sum()),
+    return _Problem(type(module).__name__, tensors, lambda: float((r[0] * net(x)).sum()),
                     analytic, KinkWatch(m for _, m in net.named_modules()), scale, model_dtype, problems)
 
 
@@ -196,7 +197,7 @@ def _model_problem(model: Module, loss: Loss, x: Any, y: Any, dtype: np.dtype, g
     r, loss_scale = state
     tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
     sources = [m for _, m in net.named_modules()] + [fn]
-    return _Problem(f"{repr(model).splitlines()[0].rstrip('(')} + {loss!r}", tensors,
+    return _Problem(f"{type(model).__name__} + {loss!r}", tensors,
                     lambda: _loss_value(fn, net(x), y, r), analytic, KinkWatch(sources), scale + loss_scale,
                     model_dtype, problems)
 
@@ -209,45 +210,48 @@ def _run(problem: _Problem, *, fast: bool, probes: int, gen: np.random.Generator
     if not (isinstance(probes, (int, np.integer)) and probes >= 1):
         raise ConfigError(f"probes must be a positive integer, got {probes!r}.")
     options = {"rtol": rtol, "atol": atol, "safety": safety}
+    f0 = problem.evaluate()  # the base point, shared by every tensor's stencils
+    problem.kinks.mark()
+    lines = {"richardson": richardson, "kinks": problem.kinks, "dtype": dtype, "scale": problem.scale, "f0": f0}
     checks: list[TensorCheck] = []
     for name, tensor in problem.tensors.items():
         grad = problem.analytic[name]
         if getattr(grad, "shape", None) != tuple(tensor.shape):
             continue  # already reported as a problem
         grad = to_numpy(grad).astype(np.float64)
-        check = None
-        if fast:
-            check = _fast(problem, name, tensor, grad, probes, gen, richardson, eps, options)
+        check, spent = _fast(problem, name, tensor, grad, probes, gen, lines, options) if fast else (None, 0)
         if check is None or not check.passed:
             fd = sample_lines(problem.evaluate, element_mover(tensor), resolve_steps(None, tensor, dtype, richardson),
-                              richardson=richardson, kinks=problem.kinks, eps=eps, scale=problem.scale)
-            full = compare(name, grad, fd.reshape(tuple(tensor.shape)), mode="fast→full" if fast else "full",
-                           **options)
-            full.evaluations += check.evaluations if check is not None else 0
-            check = full
+                              **lines)
+            check = compare(name, grad, fd.reshape(tuple(tensor.shape)), mode="fast→full" if fast else "full",
+                            **options)
+        check.evaluations += spent
         checks.append(check)
     backend = backend_of(next(iter(problem.tensors.values())))
     mode = f"fast ({probes} probes per tensor)" if fast else "full"
     return GradcheckReport(problem.subject, checks, dtype=str(dtype), model_dtype=problem.model_dtype,
-                           backend=backend, mode=mode, evaluations=sum(c.evaluations for c in checks),
+                           backend=backend, mode=mode, evaluations=1 + sum(c.evaluations for c in checks),
                            problems=problem.problems)
 
 
 def _fast(problem: _Problem, name: str, tensor: Any, grad: np.ndarray, probes: int, gen: np.random.Generator,
-          richardson: bool, eps: float, options: dict) -> TensorCheck | None:
-    """Directional derivatives along signed Gaussian probes; None when a kink made them inconclusive."""
+          lines: dict, options: dict) -> tuple[TensorCheck | None, int]:
+    """Directional derivatives along signed Gaussian probes, and the evaluations of f they took.
+
+    The check is None when the probes crossed kinks on both sides (inconclusive), and then
+    the tensor is checked element by element, as when a probe fails.
+    """
     xp = get_array_module(tensor)
     directions = gen.standard_normal((probes, *tensor.shape)).astype(tensor.dtype)
     size = float(np.sqrt(np.mean(to_numpy(tensor).astype(np.float64) ** 2))) if tensor.size else 0.0
-    steps = np.full(probes, eps ** (1 / 5 if richardson else 1 / 3) * max(size, 1.0))
-    fd = sample_lines(problem.evaluate, direction_mover(tensor, xp.asarray(directions, dtype=tensor.dtype)), steps,
-                      richardson=richardson, kinks=problem.kinks, eps=eps, scale=problem.scale)
+    steps = np.full(probes, machine_epsilon(tensor.dtype) ** (1 / 5 if lines["richardson"] else 1 / 3) * max(size, 1))
+    fd = sample_lines(problem.evaluate, direction_mover(tensor, xp.asarray(directions)), steps, **lines)
     if not fd.verified.all():
-        return None
+        return None, fd.evaluations
     analytic = directions.reshape(probes, -1).astype(np.float64) @ grad.reshape(-1)
     check = compare(name, analytic, fd, mode="fast", **options)
-    check.worst_index, check.shape = None, tuple(tensor.shape)
-    return check
+    check.worst_index, check.shape, check.evaluations = None, tuple(tensor.shape), 0
+    return check, fd.evaluations
 
 
 def check_module(module: Module, x: Any, *, fast: bool = False, probes: int = 2, rng: Any = None,

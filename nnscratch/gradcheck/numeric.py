@@ -130,20 +130,23 @@ class FiniteDifference:
 
 
 def sample_lines(f: Callable[[], float], move: Callable[[int, float | None], float], steps: np.ndarray, *,
-                 richardson: bool = False, kinks: KinkWatch | None = None, eps: float,
-                 scale: float = 0.0) -> FiniteDifference:
+                 richardson: bool = False, kinks: KinkWatch | None = None, dtype: Any = np.float64,
+                 scale: float = 0.0, f0: float | None = None) -> FiniteDifference:
     """Evaluate f on a central stencil along each of ``len(steps)`` lines and analyse it.
 
     ``move(i, t)`` puts the point at signed distance t along line i and returns the
     distance actually taken (after rounding); ``move(i, None)`` puts it back. ``kinks``
     tells which evaluations crossed a kink. ``scale`` is a magnitude for f's rounding error when |f| itself
-    understates it (a sum with cancellations).
+    understates it (a sum with cancellations). ``f0``: f at the base point when the caller
+    already has it (and has marked ``kinks`` there), saving one call.
     """
     levels = (1.0, 0.5, 0.25) if richardson else (1.0, 0.5)
     offsets = [sign * level for level in levels for sign in (1.0, -1.0)]
-    f0 = f()
-    if kinks is not None:
-        kinks.mark()
+    calls = 0 if f0 is not None else 1
+    if f0 is None:
+        f0 = f()
+        if kinks is not None:
+            kinks.mark()
     n = len(steps)
     values = np.empty((n, len(offsets)))
     dist = np.empty((n, len(offsets)))
@@ -160,14 +163,14 @@ def sample_lines(f: Callable[[], float], move: Callable[[int, float | None], flo
                 seen.update([changes] if changes else [])
         move(i, None)
         one_kink[i] = len(seen) == 1 and flips[i].max() == 1  # the same single element flipped every time
-    result = analyse(f0, values, dist, flips, one_kink, eps=eps, scale=scale, richardson=richardson)
+    result = analyse(f0, values, dist, flips, one_kink, dtype=dtype, scale=scale, richardson=richardson)
     result.step = np.asarray(steps, dtype=np.float64).copy()
-    result.evaluations = 1 + n * len(offsets)
+    result.evaluations = calls + n * len(offsets)
     return result
 
 
 def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, one_kink: np.ndarray, *,
-            eps: float, scale: float = 0.0, richardson: bool = False) -> FiniteDifference:
+            dtype: Any = np.float64, scale: float = 0.0, richardson: bool = False) -> FiniteDifference:
     """Turn stencil values into estimates.
 
     values, dist: (n, 2L) values of f and distances, columns +h, -h, +h/2, -h/2[, +h/4, -h/4].
@@ -179,8 +182,10 @@ def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, 
     d_plus, d_minus = dist[:, 0::2], dist[:, 1::2]
     h = d_plus[:, 0]
     central = (plus - minus) / (d_plus - d_minus)  # (n, L): D(h), D(h/2)[, D(h/4)]
-    delta = ROUNDING * eps * np.maximum.reduce([np.full(len(h), max(scale, abs(f0))),
-                                                np.abs(plus).max(axis=1), np.abs(minus).max(axis=1)])
+    # f's absolute rounding error; f cannot resolve anything below the smallest subnormal either.
+    magnitude = np.maximum.reduce([np.full(len(h), max(scale, abs(f0))), np.abs(plus).max(axis=1),
+                                   np.abs(minus).max(axis=1)])
+    delta = ROUNDING * machine_epsilon(dtype) * magnitude + float(np.finfo(dtype).smallest_subnormal)
     if richardson:
         extrapolated = (4 * central[:, 1:] - central[:, :-1]) / 3
         grad = extrapolated[:, -1]
@@ -242,7 +247,7 @@ def numerical_gradient(f: Callable[[Any], float], x: Any, *, step: Any = None, r
     >>> np.allclose(fd.grad, [3.0, 12.0])
     True
     """
-    eps = machine_epsilon(dtype)
+    machine_epsilon(dtype)  # float32 or float64, or a ConfigError
     work = get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
     steps = resolve_steps(step, work, dtype, richardson)
 
@@ -253,8 +258,8 @@ def numerical_gradient(f: Callable[[Any], float], x: Any, *, step: Any = None, r
                               "reduce it first (a sum, or a projection on a random array).")
         return float(out)
 
-    fd = sample_lines(value, element_mover(work), steps, richardson=richardson, kinks=kinks,
-                      eps=eps, scale=scale)
+    fd = sample_lines(value, element_mover(work), steps, richardson=richardson, kinks=kinks, dtype=dtype,
+                      scale=scale)
     return fd.reshape(tuple(work.shape))
 
 
