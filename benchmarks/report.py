@@ -51,8 +51,12 @@ def as_markdown_lines(result: Any) -> list[str]:
     """Another part's result as Markdown: a list of dicts becomes a table, a dict a list, anything else text."""
     if isinstance(result, list) and result and all(isinstance(row, dict) for row in result):
         keys = list(dict.fromkeys(k for row in result for k in row))
+
+        def cell(value: Any) -> str:
+            return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
+
         return ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys),
-                *("| " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for row in result)]
+                *("| " + " | ".join(cell(row.get(k)) for k in keys) + " |" for row in result)]
     if isinstance(result, dict):
         return [f"- **{key}**: {value}" for key, value in result.items()]
     return str(result).splitlines()
