@@ -7,7 +7,7 @@ time to each other contender's. A ratio below 1 means nnscratch is faster.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,10 +50,11 @@ class CaseResult:
         return None if r is None or contender not in self.goals else r <= self.goals[contender]
 
 
-def run_case(problem: problems.Problem, builders: dict[str, Callable[[], Step]], settings: Settings,
-             goals: dict[str, float] | None = None, syncs: dict[str, Sync] | None = None) -> CaseResult:
+def run_case(problem: problems.Problem, builders: Mapping[str, Callable[[], Step]], settings: Settings,
+             goals: dict[str, float] | None = None, syncs: Mapping[str, Sync] | None = None) -> CaseResult:
     """Build every contender (noting those that cannot run) and time them in alternation."""
-    steps, notes = {}, []
+    steps: dict[str, Step] = {}
+    notes: list[str] = []
     for name, build in builders.items():
         try:
             steps[name] = build()

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 import nnscratch as ns
+from nnscratch import optim
 
 from .problems import Problem
 
@@ -33,36 +34,15 @@ class UnavailableError(Exception):
     """A contender that cannot run on this machine or branch (the message says why)."""
 
 
-def _optim() -> Any:
-    try:
-        return importlib.import_module("nnscratch.optim")
-    except ImportError:
-        return None
-
-
 def nnscratch_step(problem: Problem, backend: str = "numpy") -> Step:
     """The engine's step: ``zero_grad``, forward, loss, ``backward``, ``optimizer.step()``."""
     net = ns.MLP(problem.sizes, dtype=problem.dtype, backend=backend, input_grad=False)  # X is data
-    for layer, (W, b) in zip([m for m in net.layers if isinstance(m, ns.Linear)], problem.weights):
-        layer.W.data[...] = ns.to_backend(W, backend)
-        layer.b.data[...] = ns.to_backend(b, backend)
+    params = net.parameters()
+    for param, value in zip(params, (a for layer in problem.weights for a in layer)):  # W0, b0, W1, b1...
+        param.data[...] = ns.to_backend(value, backend)
     X, y = ns.to_backend(problem.X, backend), ns.to_backend(problem.y, backend)
-    loss_fn, params, lr = ns.MSELoss(), net.parameters(), problem.lr
-    optim = _optim()
-    if optim is None:
-        if problem.optimizer != "sgd":
-            raise UnavailableError("nnscratch.optim is not on this branch yet (issue 3); only plain SGD is inlined")
-
-        def step() -> float:
-            for p in params:
-                p.zero_grad()
-            loss = loss_fn(net(X), y)
-            net.backward(loss_fn.backward())
-            for p in params:
-                p.data -= lr * p.grad
-            return loss
-
-        return step
+    loss_fn, lr = ns.MSELoss(), problem.lr
+    opt: optim.Optimizer
     if problem.optimizer == "sgd":
         opt = optim.SGD(params, lr=lr)
     else:
@@ -83,7 +63,7 @@ def handwritten_step(problem: Problem, backend: str = "numpy") -> Step:
 
     Forward keeps each layer's input and each ReLU's mask; backward walks the layers in
     reverse and updates each one as soon as its gradient is known. Like any hand-written
-    loop (and unlike a layer, which must return it), it skips d loss / d X of the first layer.
+    loop, it does not compute d loss / d X, which no one needs.
     """
     xp = ns.backend.xp_for(backend)
     layers = [(xp.asarray(W).copy(), xp.asarray(b).copy()) for W, b in problem.weights]

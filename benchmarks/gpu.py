@@ -12,6 +12,7 @@ was written; the engine runs the same element-wise NumPy-style code on CuPy.
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -45,9 +46,9 @@ def gpu_cases(settings: Settings, quick: bool = False) -> tuple[list[CaseResult]
     for batch in GPU_BATCHES[:1] if quick else GPU_BATCHES:
         for optimizer in ("sgd", "adam"):
             problem = problems.mlp_problem(np.float32, optimizer, batch=batch)
-            builders = {ENGINE: lambda p=problem: nnscratch_step(p, backend="cupy"),
-                        "hand-written CuPy": lambda p=problem: handwritten_step(p, backend="cupy"),
-                        "torch CUDA": lambda p=problem: torch_step(p, device="cuda")}
+            builders = {ENGINE: partial(nnscratch_step, problem, backend="cupy"),
+                        "hand-written CuPy": partial(handwritten_step, problem, backend="cupy"),
+                        "torch CUDA": partial(torch_step, problem, device="cuda")}
             result = run_case(problem, builders, settings, {"torch CUDA": 1 / 0.8}, syncs)
             result.label += " (GPU)"
             results.append(result)

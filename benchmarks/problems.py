@@ -41,8 +41,8 @@ class Problem:
 
 
 def _weights(sizes: list[int], dtype: Any, init: Any, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    net = ns.MLP(sizes, init=init, rng=seed, dtype=dtype)
-    return [(layer.W.data.copy(), layer.b.data.copy()) for layer in net.layers if isinstance(layer, ns.Linear)]
+    params = ns.MLP(sizes, init=init, rng=seed, dtype=dtype).parameters()  # W0, b0, W1, b1, ...
+    return [(W.data.copy(), b.data.copy()) for W, b in zip(params[::2], params[1::2])]
 
 
 def sqrt_problem() -> Problem:

@@ -86,9 +86,8 @@ def plot(cases: list[CaseResult], memory: list[MemoryResult], path: Path) -> Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [(f"{case.label}\nvs {name}", case.ratio(name), case.goals.get(name))
-            for case in cases for name in case.timings if name != ENGINE]
-    rows = [row for row in rows if row[1] is not None]
+    rows = [(f"{case.label}\nvs {name}", value, case.goals.get(name))
+            for case in cases for name in case.timings if name != ENGINE and (value := case.ratio(name)) is not None]
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(14, max(4, 0.42 * len(rows) + 1.5)),
                                      gridspec_kw={"width_ratios": [3, 2]})
     ys = range(len(rows))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -48,8 +48,8 @@ def _block(step: Callable[[], object], number: int, sync: Sync | None) -> float:
     return (time.perf_counter() - start) / number
 
 
-def compare(steps: dict[str, Callable[[], object]], rounds: int = 15, block_seconds: float = 0.02,
-            warmup_seconds: float = 0.1, syncs: dict[str, Sync] | None = None) -> dict[str, Timing]:
+def compare(steps: Mapping[str, Callable[[], object]], rounds: int = 15, block_seconds: float = 0.02,
+            warmup_seconds: float = 0.1, syncs: Mapping[str, Sync] | None = None) -> dict[str, Timing]:
     """Time each contender in ``steps`` in alternation; returns name -> :class:`Timing`.
 
     Warm-up runs every contender first (caches, lazily created optimizer state,
