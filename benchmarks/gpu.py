@@ -3,6 +3,7 @@
 Batches of 4096 to 65536, where a GPU pays for its launch overhead. Without CuPy and a
 usable GPU the whole part is skipped with the reason, and the rest of the suite runs.
 Goal: nnscratch at least 0.8x torch CUDA's throughput, i.e. a time ratio of at most 1.25.
+Memory is not measured here: ``tracemalloc`` sees host allocations only.
 
 No fused kernels (``cupy.ElementwiseKernel`` for bias + ReLU or the Adam update) are
 used: they would need a GPU to profile and to test, and none was available when this
