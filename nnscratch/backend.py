@@ -114,9 +114,12 @@ def get_array_module(*arrays: Any) -> ModuleType:
     Non-array arguments (floats, None) are ignored. Mixing NumPy and CuPy arrays
     raises a :class:`BackendError` naming the positions of both kinds.
     """
-    cupy_at = [i for i, a in enumerate(arrays) if _is_cupy_array(a)]
-    if not cupy_at:
+    for a in arrays:  # the common case, all NumPy, costs one type check per argument
+        if type(a) is not np.ndarray and _is_cupy_array(a):
+            break
+    else:
         return np
+    cupy_at = [i for i, a in enumerate(arrays) if _is_cupy_array(a)]
     numpy_at = [i for i, a in enumerate(arrays) if isinstance(a, np.ndarray)]
     if numpy_at:
         raise BackendError(

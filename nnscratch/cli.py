@@ -1,11 +1,13 @@
-"""The ``nnscratch`` command line: ``nnscratch info``, ``nnscratch demo``, ``nnscratch gradcheck``."""
+"""The ``nnscratch`` command line: ``info``, ``demo``, ``gradcheck``, ``bench``, ``doctor``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import platform
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -37,6 +39,22 @@ def _demo(args: argparse.Namespace) -> int:
 
     run_demo(args.out, steps=args.steps)
     return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    # The suite lives in the source checkout next to the package (it is not installed with it).
+    root = Path(__file__).resolve().parent.parent
+    if (root / "benchmarks" / "runner.py").exists() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        runner = importlib.import_module("benchmarks.runner")
+    except ImportError as exc:
+        print(f"nnscratch bench needs the benchmarks/ folder of a source checkout ({exc}); "
+              "run `python -m benchmarks` from the repository root.", file=sys.stderr)
+        return 2
+    argv = ["--out", args.out] if args.out else []
+    argv += ["--threads", str(args.threads)] if args.threads is not None else []
+    return int(runner.main(argv + (["--quick"] if args.quick else [])))
 
 
 def _gradcheck(args: argparse.Namespace) -> int:
@@ -106,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="figures", help="folder for the figure (default: figures)")
     p.add_argument("--steps", type=int, default=5000, help="gradient-descent steps (default: 5000)")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("bench", help="speed and memory against hand-written NumPy and torch (python -m benchmarks)")
+    p.add_argument("--quick", action="store_true", help="a fast smoke run")
+    p.add_argument("--out", default=None, help="output folder (default: benchmarks/results)")
+    p.add_argument("--threads", type=int, default=None, help="BLAS threads for NumPy and torch")
+    p.set_defaults(func=_bench)
     p = sub.add_parser("gradcheck", help="check an MLP's hand-written gradients against finite differences")
     p.add_argument("--sizes", type=_sizes, default=[1, 10, 1], help="layer sizes (default: 1,10,1)")
     p.add_argument("--activation", choices=list(ACTIVATIONS), default="relu")

@@ -25,6 +25,7 @@ from .errors import BroadcastWarning, CallOrderError, ConfigError, ShapeError
 from .validation import as_float_array, check_choice
 
 REDUCTIONS = ("mean", "sum", "none")
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -54,8 +55,12 @@ class Loss:
         raise NotImplementedError(f"{type(self).__name__} must implement elementwise_grad()")
 
     def _check(self, pred: Any, target: Any) -> tuple[Any, Any]:
-        own = getattr(pred, "dtype", None)
-        pred = as_float_array(pred, "pred", own if own in (np.float32, np.float64) else np.float64)
+        dtype = getattr(pred, "dtype", None)
+        if (dtype is not None and dtype in _FLOATS and type(target) is type(pred) and target.dtype == dtype
+                and target.shape == pred.shape and pred.size):
+            self.broadcasted = False  # the usual case, settled by a few attribute reads
+            return pred, target
+        pred = as_float_array(pred, "pred")
         target = as_float_array(target, "target", pred.dtype)
         get_array_module(pred, target)
         if pred.shape == target.shape:
@@ -93,7 +98,7 @@ class Loss:
         """Return the reduced loss: a Python float for "mean"/"sum", an array for "none"."""
         pred, target = self._check(pred, target)
         losses = self.elementwise(pred, target)
-        self._pred_shape = tuple(pred.shape)
+        self._pred_shape = pred.shape
         self._count = losses.size
         if self.reduction == "none":
             return losses
@@ -108,10 +113,14 @@ class Loss:
             raise CallOrderError(f"{type(self).__name__}.backward() called before the loss was computed; "
                                  "call loss_fn(pred, target) first.")
         grad = self.elementwise_grad()
+        if getattr(grad_output, "ndim", 0):
+            scale = as_float_array(grad_output, "grad_output", grad.dtype)  # float64 must not upcast float32
+        else:
+            scale = 1.0 if grad_output is None else float(grad_output)  # a Python float keeps grad's dtype
         if self.reduction == "mean":
-            grad = grad * (grad_output / self._count)
-        elif grad_output is not None and not (np.isscalar(grad_output) and grad_output == 1.0):
-            grad = grad * grad_output
+            scale = scale / self._count
+        if not (isinstance(scale, float) and scale == 1.0):
+            grad = grad * scale
         if grad.shape != self._pred_shape:
             grad = _sum_to_shape(grad, self._pred_shape)
         return grad

@@ -48,7 +48,7 @@ class Parameter:
         self.accumulated += 1
 
     def zero_grad(self) -> None:
-        self.grad[...] = 0
+        self.grad.fill(0)
         self.accumulated = 0
 
     def to(self, backend: str) -> Parameter:
@@ -126,7 +126,16 @@ class Module:
             yield from child.named_parameters(f"{prefix}.{name}" if prefix else name)
 
     def parameters(self) -> list[Parameter]:
-        return [p for _, p in self.named_parameters()]
+        """The parameters in ``named_parameters()`` order, without building their names.
+
+        Training loops call this (through ``zero_grad``) every step, so it is a plain
+        recursion: the dotted names of ``named_parameters`` would cost more than the step
+        of a small network.
+        """
+        found = [value for value in vars(self).values() if isinstance(value, Parameter)]
+        for _, child in self.named_children():
+            found += child.parameters()
+        return found
 
     def zero_grad(self) -> None:
         for p in self.parameters():

@@ -41,8 +41,11 @@ def as_float_array(x: Any, name: str, dtype: Any = None) -> Any:
     )
 
 
-def check_batch(x: Any, name: str, features: int, where: str) -> None:
-    """Check that ``x`` is a non-empty (N, features) batch for layer ``where``."""
+def check_batch(x: Any, name: str, features: int, where: object) -> None:
+    """Check that ``x`` is a non-empty (N, features) batch for layer ``where``.
+
+    ``where`` is the layer itself: its repr is built only when there is an error to report.
+    """
     if x.ndim != 2:
         hint = " Reshape it with x.reshape(-1, 1)." if x.ndim == 1 and features == 1 else ""
         raise ShapeError(
@@ -56,6 +59,21 @@ def check_batch(x: Any, name: str, features: int, where: str) -> None:
         )
     if x.shape[0] == 0:
         raise ShapeError(f"{where} got an empty batch: {name} has shape {tuple(x.shape)}; N must be at least 1.")
+
+
+def as_batch(x: Any, name: str, features: int, dtype: Any, like: Any, where: object) -> Any:
+    """A layer's input check: ``x`` as a (N, features) batch of ``dtype`` on the backend of ``like``.
+
+    The usual case (right type, dtype and shape) costs five attribute reads and returns
+    ``x`` itself; anything else goes through :func:`as_float_array`, :func:`check_batch` and
+    :func:`check_same_backend_as`, which convert it or say exactly what is wrong.
+    """
+    if type(x) is type(like) and x.dtype == dtype and x.ndim == 2 and x.shape[1] == features and x.shape[0]:
+        return x
+    x = as_float_array(x, name, dtype)
+    check_batch(x, name, features, where)
+    check_same_backend_as(x, name, like, where)
+    return x
 
 
 def check_same_backend(*arrays: Any) -> None:
@@ -98,9 +116,12 @@ def check_finite(x: Any, name: str) -> Any:
     return x
 
 
-def check_same_backend_as(x: Any, name: str, reference: Any, where: str) -> None:
-    """Raise a BackendError when ``x`` lives on another backend than ``reference`` (an O(1) type check)."""
-    if backend_of(x) != backend_of(reference):
+def check_same_backend_as(x: Any, name: str, reference: Any, where: object) -> None:
+    """Raise a BackendError when ``x`` lives on another backend than ``reference`` (an O(1) type check).
+
+    ``where`` is the layer (or its name): its repr is built only when there is an error to report.
+    """
+    if type(x) is not type(reference) and backend_of(x) != backend_of(reference):  # same type: same backend
         raise BackendError(
             f"{where} has its parameters on {backend_of(reference)} but {name} is a {backend_of(x)} array; "
             f"move {name} with nnscratch.to_backend({name}, {backend_of(reference)!r}) or the model with "
