@@ -1,4 +1,4 @@
-"""The ``nnscratch`` command line: ``info``, ``demo``, ``gradcheck``, ``bench``, ``doctor``."""
+"""The ``nnscratch`` command line: ``info``, ``repro``, ``demo``, ``gradcheck``, ``bench``, ``doctor``."""
 
 from __future__ import annotations
 
@@ -115,11 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .activations import ACTIVATIONS
     from .gradcheck.cases import LOSSES
     from .losses import REDUCTIONS
+    from .repro.command import add_parser as add_repro
 
     parser = argparse.ArgumentParser(prog="nnscratch", description="A from-scratch NumPy neural-network engine.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("info", help="print versions, available backends and the GPU name")
     p.set_defaults(func=_info)
+    add_repro(sub)
     p = sub.add_parser("demo", help="train the 1-10-1 square-root network and write a figure")
     p.add_argument("--out", default="figures", help="folder for the figure (default: figures)")
     p.add_argument("--steps", type=int, default=5000, help="gradient-descent steps (default: 5000)")
