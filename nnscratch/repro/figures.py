@@ -45,11 +45,11 @@ def plot_losses(results: list[Result], path: Path) -> Path:
         if loss.size == 0:
             continue
         rel = loss / base if np.isfinite(base) and base > 0 else loss
-        stride = max(1, loss.size // 4000)  # a readable line, not 300 000 points
-        steps = np.arange(loss.size)[::stride]
-        ax.plot(steps + 1, rel[::stride], color=f"C{i}", lw=1.2, label=f"{r.variant}")
+        # Log-spaced steps: every early step (where most happens), a readable line later, not 300 000 points.
+        steps = np.unique(np.geomspace(1, loss.size, 4000).astype(int)) - 1
+        ax.plot(steps + 1, rel[steps], color=f"C{i}", lw=1.2, label=f"{r.variant}")
         if r.history.stopped:
-            ax.plot(steps[-1] + 1, rel[::stride][-1], "x", color=f"C{i}", ms=9)
+            ax.plot(steps[-1] + 1, rel[steps[-1]], "x", color=f"C{i}", ms=9)
     ax.axhline(1.0, color="k", ls="--", lw=0.8, label="predicting the mean")
     ax.set_xscale("log")
     ax.set_yscale("log")
