@@ -10,6 +10,7 @@ import pytest
 import nnscratch as ns
 from nnscratch import optim, repro
 from nnscratch.cli import main
+from nnscratch.doctor.rules import CODES
 from nnscratch.repro.base import baseline_loss, repeat, train_loop
 from nnscratch.repro.metrics import linearity, relative_mse, spread_ratio
 
@@ -27,6 +28,9 @@ def test_every_scenario_documents_its_settings_and_expectations(name):
     assert "Faithful settings" in doc and "Choices" in doc
     for variant in scenario.variants:
         assert variant in doc, f"{name}'s docstring does not describe variant {variant}"
+    assert scenario.expected["failure"], "the failure as posted must name a cause"
+    for codes in scenario.expected.values():
+        assert set(codes) <= set(CODES)
 
 
 def test_unknown_names_are_refused_with_the_choices():

@@ -74,9 +74,11 @@ def test_same_seed_same_run_with_or_without_the_doctor(quick):
     assert again.metrics == quick["failure", 0].metrics
 
 
-def test_doctor_names_the_cause(quick):
-    failure = quick["failure", 0].doctor
-    assert failure.root_cause == "UNSCALED_INPUT"
-    assert "LINEAR_REGIME" in failure.codes
-    assert quick["answer-literal", 0].doctor.root_cause == "LR_TOO_SMALL"
-    assert quick["standardised", 0].doctor.healthy and quick["standardised", 1].doctor.healthy
+@pytest.mark.parametrize("variant", repro.variants("sqrt"))
+def test_doctor_names_the_cause_of_each_variant(quick, variant):
+    report, expected = quick[variant, 0].doctor, repro.get("sqrt").expected[variant]
+    if expected:
+        assert report.root_cause == expected[0]
+        assert set(expected) <= set(report.codes)
+    else:
+        assert report.healthy, str(report)
