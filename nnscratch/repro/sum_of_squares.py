@@ -130,6 +130,8 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         # Under a broadcasting loss the mean predictor is an (N, 1) column, not the targets' shape.
         mean = np.full((len(z_train), 1), z_train.mean(), dtype=np.float32)
         baseline = float(loss_fn(mean, target)) if BROADCAST[variant] else baseline_loss(loss_fn, target)
+        if answer:  # a summed loss scales with the rows it sums: the answer's steps see 64 of them
+            baseline *= ANSWER_BATCH / len(target)
         history = train_loop(net, loss_fn, opt, batches, steps, zero_grad=ZERO_GRAD[variant],
                              callbacks=[grads, *callbacks], probe=(X_train, target), baseline=baseline,
                              progress=progress, label=f"sum-of-squares/{variant}")
@@ -191,13 +193,12 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -
             "as large as each step's own. The step is a momentum of 1 that nothing damps: the loss still swings by "
             f"{m['loss_swing']:.0%} of its mean over those steps instead of settling.")
         if not BROADCAST[variant]:
-            shape = ("a constant" if m["spread_ratio"] < 1e-6 else f"a spread of {m['spread_ratio']:.2g} of the "
-                     "targets'")
             dead = m["dead_units_layer2"]
-            parts.append(
-                f"The swings pushed the network to {shape} ({dead:.0%} of the second hidden layer's units are dead): "
-                f"error {rel:.2f} of the variance, {'worse' if rel > plane else 'better'} than the best plane's "
-                f"{plane:.3f}.")
+            state = (f"ends up predicting one value for every input ({dead:.0%} of the second hidden layer's units "
+                     "are dead by the end)" if m["spread_ratio"] < 0.01 else
+                     f"still varies with its input (spread {m['spread_ratio']:.2g} of the targets') but never settles")
+            parts.append(f"The network {state}: error {rel:.2f} of the variance, "
+                         f"{'worse' if rel > plane else 'better'} than the best plane's {plane:.3f}.")
     if parts:
         return " ".join(parts)
     if variant == "answer":
@@ -221,8 +222,11 @@ def _plot_gradients(results: list[Result], out: Path) -> Path:
     for ax, r in zip(axes, results):
         followed, own = r.extras["grad_followed"], r.extras["grad_own"]
         steps = np.unique(np.geomspace(1, len(followed), 3000).astype(int)) - 1
-        ax.plot(steps + 1, np.maximum(followed[steps], 1e-12), color="C3", lw=1.0, label="gradient followed")
-        ax.plot(steps + 1, np.maximum(own[steps], 1e-12), color="C0", lw=1.0, label="this step's gradient")
+        if ZERO_GRAD[r.variant]:
+            ax.plot(steps + 1, followed[steps], color="C0", lw=1.0, label="gradient followed = this step's")
+        else:
+            ax.plot(steps + 1, followed[steps], color="C3", lw=1.0, label="gradient followed (running sum)")
+            ax.plot(steps + 1, np.maximum(own[steps], 1e-12), color="C0", lw=1.0, label="this step's own gradient")
         ax.set(xscale="log", yscale="log", xlabel="optimizer step", ylabel="gradient norm (all parameters)",
                title=r.variant)
         ax.grid(alpha=0.3, which="both")
