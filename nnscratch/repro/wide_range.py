@@ -298,15 +298,16 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
     plt = _pyplot()
     fig, (rate_ax, err_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
     for i, r in enumerate(results):
+        style = {"color": f"C{i}", "lw": 1.6, "ls": ("-", "--", ":", "-.")[i % 4], "label": r.variant}  # some overlap
         lr = r.extras["lr"]
-        rate_ax.plot(np.arange(1, lr.size + 1), np.maximum(lr, 1e-9), color=f"C{i}", lw=1.4, label=r.variant)
+        rate_ax.plot(np.arange(1, lr.size + 1), np.maximum(lr, 1e-9), **style)
         rel = np.sort(np.maximum(r.extras["fresh_rel_error"], 1e-8))
-        err_ax.plot(rel, np.arange(1, rel.size + 1) / rel.size, color=f"C{i}", lw=1.4, label=r.variant)
-    rate_ax.set(xscale="log", yscale="log", xlabel="optimizer step", ylabel="learning rate (floored at 1e-9)",
+        err_ax.plot(rel, np.arange(1, rel.size + 1) / rel.size, **style)
+    rate_ax.set(yscale="log", xlabel="optimizer step", ylabel="learning rate (floored at 1e-9)",
                 title="learning rate: the per-batch plateau spends it early")
-    err_ax.axvline(1.0, color="k", ls="--", lw=0.8)
+    err_ax.axvline(1.0, color="k", lw=0.8)
     err_ax.set(xscale="log", xlabel="|y_est - y| / |y| on fresh samples", ylabel="share of samples with smaller error",
-               title="error distribution (dashed: 100%, as bad as predicting 0)")
+               title="error distribution (black line: error = |y|, as bad as predicting 0)")
     for ax in (rate_ax, err_ax):
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
