@@ -117,10 +117,11 @@ def plot_spread(results: list[Result], path: Path) -> Path:
         if not snaps:
             continue
         for snap, style, when in ((snaps[0], ":", "init"), (snaps[-1], "-", "trained")):
-            spreads = [max(s.spread, 1e-30) for s in snap.linears()]
+            spreads = [s.spread if s.spread > 0 else np.nan for s in snap.linears()]  # 0 (dead) leaves a gap
             ax.plot(np.arange(1, len(spreads) + 1), spreads, style, marker="o", ms=3, color=f"C{i}",
                     label=f"{r.variant} ({when})")
     ax.set_yscale("log")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set(xlabel="Linear layer (depth)", ylabel="spread of the layer's output over samples",
            title=f"{results[0].scenario}: signal spread through depth (dotted: at init, solid: trained)")
     ax.legend(fontsize=7, ncol=2)
