@@ -191,7 +191,7 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, epochs: int) 
                "32 x 32 and compares every prediction with every target in the batch; whatever the input, that "
                "loss is smallest when each prediction is the batch's mean target.")
         floor = (f" The training loss ends at {m['final_loss']:.3g}, {m['final_loss_over_baseline']:.3f} x the "
-                 f"targets' variance ({m['target_std'] ** 2:.3g}), which is as low as that loss can go; "
+                 f"targets' variance ({m['target_std'] ** 2:.3g}), about as low as that loss can go; "
                  f"{m['dead_units']:.0%} of the hidden units are dead.")
         if SAMPLING[variant] == "random":
             floor += (" So a low loss here is no sign of learning, only of targets that vary little: "
