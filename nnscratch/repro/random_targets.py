@@ -35,10 +35,11 @@ Choices the document left open
 Why it fails
     With zero biases a ReLU network is positively homogeneous, so the posted network is the
     He-initialised one with every layer scaled down: each hidden layer of uniform(±0.25)
-    weights passes on about half of its input's spread (He keeps it about constant), and
+    weights passes on about half of its input's spread (He keeps about 0.9 of it), and
     after twelve layers the output's spread is about 1e-4 of the first layer's. The
     untrained network predicts a constant; Adam normalises the tiny gradients into steps of
-    about lr, which knock many of the deep units dead in the first hundred steps. But the
+    about lr, which knock many of the deep units dead in the first hundred steps (with He
+    weights a third of them die as well, so the dead units do not set the failure apart). The
     deeper reason the loss stays at the mean's is the data: the targets carry no information
     about the inputs, and 6 601 parameters cannot store 10 000 independent values, so even a
     signal-preserving init only moves the error a few percent below the mean's.
@@ -224,7 +225,7 @@ SCENARIO = Scenario(
     variants={
         "failure": "as posted: 10 000 random targets, 2-25x11-1, uniform(±0.25) weights, Adam lr 0.01, 10 000 steps",
         "he-init": "the same network with He-uniform weights: the signal survives, the fit still does not",
-        "memorise": "500 of the points, 2-128x4-1, random biases, 20 000 small-batch steps: memorised, no better on "
+        "memorise": "500 of the points, 2-128x4-1, random biases, 20 000 small-batch steps: memorised, worse than the mean on "
                     "fresh points",
     },
     runner=_run,
