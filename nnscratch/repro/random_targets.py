@@ -225,8 +225,8 @@ SCENARIO = Scenario(
     variants={
         "failure": "as posted: 10 000 random targets, 2-25x11-1, uniform(±0.25) weights, Adam lr 0.01, 10 000 steps",
         "he-init": "the same network with He-uniform weights: the signal survives, the fit still does not",
-        "memorise": "500 of the points, 2-128x4-1, random biases, 20 000 small-batch steps: memorised, worse than the mean on "
-                    "fresh points",
+        "memorise": "500 of the points, 2-128x4-1, random biases, 20 000 small-batch steps: memorised, "
+                    "worse than the mean on fresh points",
     },
     runner=_run,
     expected={"failure": ("VANISHING_SIGNAL", "DEAD_RELU"), "he-init": ("PLATEAU",), "memorise": ()},
