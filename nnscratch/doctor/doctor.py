@@ -176,7 +176,7 @@ class Doctor(Callback):
         findings = event_findings(self.trace, snaps[-1] if snaps else None)
         if snaps:
             findings += rules.data_rules(snaps[0], self._y_scale, th)
-            findings += rules.snapshot_rules(self.trace, th)
+            findings = rules.spare_fitted_run(findings + rules.snapshot_rules(self.trace, th), snaps[-1], th)
         else:
             findings.append(finding("NO_PROBE", "The doctor never saw a batch, so it measured nothing per layer.",
                                     {}))

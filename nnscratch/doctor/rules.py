@@ -121,6 +121,21 @@ def data_rules(s: Snapshot, y_scale: tuple[float, float], th: Thresholds) -> lis
     return out
 
 
+def spare_fitted_run(findings: list[Finding], last: Snapshot, th: Thresholds) -> list[Finding]:
+    """Turn scale warnings into information when the run fitted its data anyway.
+
+    Raw targets of size 100, or an ``Exp`` layer that spreads its output over decades, slow
+    many runs down; in a run whose final loss is below ``th.fit_ok`` of the mean's they did no
+    harm, and calling them a problem would be a false alarm.
+    """
+    if last.relative_loss < th.fit_ok:
+        for f in findings:
+            if f.code in ("UNSCALED_TARGET", "EXPLODING_SIGNAL") and f.severity == "warning":
+                f.severity = "info"
+                f.message += " The network still fits its data, so this did no harm here."
+    return findings
+
+
 # --- rules on the probe snapshots --------------------------------------------------------------------------
 
 def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:

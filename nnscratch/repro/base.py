@@ -167,7 +167,8 @@ def run(name: str, variant: str = "failure", seed: int = 0, quick: bool = False,
     if doctor:
         from ..doctor import Doctor
 
-        doc = Doctor()
+        # 1024 probe rows, not the default 256: the worst 1% is then 11 rows, enough to see a heavy tail.
+        doc = Doctor(probe_size=1024)
         callbacks.append(doc)
     result = scenario.runner(variant, int(seed), bool(quick), callbacks, progress)
     if doc is not None:
