@@ -15,3 +15,19 @@ def fd_grad(f, x, eps=1e-6):
         x[i] = old
         grad[i] = (up - down) / (2 * eps)
     return grad
+
+
+def assert_doctor_names_the_cause(result, root_first=True):
+    """The doctor's report on a reproduction names the codes its scenario expects, or is healthy for a fix.
+
+    ``root_first``: the first expected code must also be the report's root cause.
+    """
+    from nnscratch import repro
+
+    report, expected = result.doctor, repro.get(result.scenario).expected[result.variant]
+    if not expected:
+        assert report.healthy, str(report)
+        return
+    assert set(expected) <= set(report.codes), str(report)
+    if root_first:
+        assert report.root_cause == expected[0], str(report)
