@@ -36,3 +36,9 @@ def test_sqrt_walkthrough_raw_data_gives_a_line_and_standardised_data_bend(capsy
 def test_gpu_example_trains_on_every_available_backend(backend):
     loss, per_step = _load("gpu_training").train(backend, [4, 16, 1], 256, steps=30)
     assert np.isfinite(loss) and loss < 1.5 and per_step > 0
+
+
+def test_custom_loss_example_runs_and_its_gradient_checks_pass(capsys):
+    _load("custom_loss")  # asserts report.assert_ok() for every reduction while it runs
+    out = capsys.readouterr().out
+    assert out.count(": passed") == 3
