@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import importlib
 import math
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +32,7 @@ from ..doctor.stats import Snapshot, probe_pass
 from ..errors import ConfigError
 from ..module import Module
 from ..schedulers import ReduceLROnPlateau
+from ..training import _ProgressBar
 
 # name -> module that defines ``SCENARIO``; imported only when the scenario is asked for.
 _MODULES = {
@@ -176,28 +176,22 @@ def run(name: str, variant: str = "failure", seed: int = 0, quick: bool = False,
     return result
 
 
-class _Progress:
-    """``[sqrt/failure] step 1200/300000 [#.........] loss 0.123`` on stderr, redrawn ten times a second."""
+class _Progress(_ProgressBar):
+    """``[sqrt/failure] step 1200/300000 [#.........] loss 0.123``: ``fit``'s bar, counted in steps."""
 
-    def __init__(self, label: str, steps: int, enabled: bool | None, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else bool(enabled)
-        self.label, self.steps, self._last = label, steps, 0.0
+    def __init__(self, label: str, steps: int, enabled: bool | None) -> None:
+        super().__init__(1, steps, enabled)
+        self.label = label
 
-    def update(self, step: int, loss: float) -> None:
+    def update(self, step: int, loss: float) -> None:  # type: ignore[override]
         now = time.monotonic()
         if not self.enabled or now - self._last < 0.1:
             return
         self._last = now
-        done = int(20 * (step + 1) / self.steps)
-        self.stream.write(f"\r[{self.label}] step {step + 1}/{self.steps} [{'#' * done}{'.' * (20 - done)}] "
+        done = int(20 * (step + 1) / self.batches)
+        self.stream.write(f"\r[{self.label}] step {step + 1}/{self.batches} [{'#' * done}{'.' * (20 - done)}] "
                           f"loss {loss:.4g}   ")
         self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def baseline_loss(loss_fn: Any, y: Any, loss_args: tuple = ()) -> float:

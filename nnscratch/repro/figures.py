@@ -18,7 +18,7 @@ import numpy as np
 from .base import Result
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -27,17 +27,17 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_figure(fig: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
 
 
 def plot_losses(results: list[Result], path: Path) -> Path:
     """Loss over the mean-prediction baseline, every variant on one log-scale plot."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for i, r in enumerate(results):
         loss = np.asarray(r.history.loss, dtype=np.float64)
@@ -57,12 +57,12 @@ def plot_losses(results: list[Result], path: Path) -> Path:
            title=f"{results[0].scenario}: training loss of each variant")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_fit_1d(results: list[Result], path: Path) -> Path:
     """The raw data and each variant's prediction over the data range (1-D inputs only)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     x, y = results[0].X.ravel(), results[0].y.ravel()
     ax.scatter(x, y, s=5, alpha=0.35, color="0.5", label="training data")
@@ -76,11 +76,11 @@ def plot_fit_1d(results: list[Result], path: Path) -> Path:
            "(triangles: hidden units' kinks inside the data)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _panels(n: int, width: float = 4.0, height: float = 3.2) -> tuple[Any, list[Any]]:
-    plt = _pyplot()
+def panels(n: int, width: float = 4.0, height: float = 3.2) -> tuple[Any, list[Any]]:
+    plt = pyplot()
     cols = min(n, 3)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
@@ -91,8 +91,8 @@ def _panels(n: int, width: float = 4.0, height: float = 3.2) -> tuple[Any, list[
 
 def plot_dead(results: list[Result], path: Path) -> Path:
     """Per variant: the share of dead ReLU units in each layer over training."""
-    fig, axes = _panels(len(results))
-    cmap = _pyplot().get_cmap("viridis")
+    fig, axes = panels(len(results))
+    cmap = pyplot().get_cmap("viridis")
     for ax, r in zip(axes, results):
         snaps = r.history.snapshots
         steps = np.array([max(s.step + 1, 0) for s in snaps])
@@ -105,12 +105,12 @@ def plot_dead(results: list[Result], path: Path) -> Path:
         if 0 < len(layers) <= 6:
             ax.legend(fontsize=7)
     fig.suptitle(f"{results[0].scenario}: dead units per layer (off for > 99% of probe rows)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_spread(results: list[Result], path: Path) -> Path:
     """Per variant: the spread of every Linear layer's output, at initialisation and after training."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for i, r in enumerate(results):
         snaps = r.history.snapshots
@@ -126,7 +126,7 @@ def plot_spread(results: list[Result], path: Path) -> Path:
            title=f"{results[0].scenario}: signal spread through depth (dotted: at init, solid: trained)")
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3, which="both")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_figures(results: list[Result], out: str | Path) -> list[Path]:

@@ -215,9 +215,9 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, epochs: int) 
 
 def plot_targets_and_fits(results: list[Result], path: Path) -> Path:
     """Target histograms of each sampling, then per variant the predictions against the targets."""
-    from .figures import _panels, _save
+    from .figures import panels, save_figure
 
-    fig, axes = _panels(len(results) + 1, width=4.2, height=3.4)
+    fig, axes = panels(len(results) + 1, width=4.2, height=3.4)
     seen: dict[str, np.ndarray] = {}
     for r in results:
         seen.setdefault(r.settings["sampling"], r.y.ravel())
@@ -240,7 +240,7 @@ def plot_targets_and_fits(results: list[Result], path: Path) -> Path:
         ax.legend(fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
     fig.suptitle("poly32: the targets' distributions, and predictions against targets (red: broadcast loss)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _figures(results: list[Result], out: Any) -> list[Path]:

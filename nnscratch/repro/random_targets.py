@@ -197,9 +197,9 @@ def _verdict(m: dict[str, Any], stopped: str | None, steps: int, hidden: int) ->
 
 def _figures(results: list[Result], out: Any) -> list[Path]:
     """Prediction against target per variant, on the training points and on fresh ones."""
-    from .figures import _panels, _save
+    from .figures import panels, save_figure
 
-    fig, axes = _panels(len(results), width=4.2, height=4.0)
+    fig, axes = panels(len(results), width=4.2, height=4.0)
     for ax, r in zip(axes, results):
         # At most 1000 points of each kind, picked by position: the plot must not touch the run's generator.
         take = np.linspace(0, len(r.y) - 1, min(1000, len(r.y))).astype(int)
@@ -215,7 +215,7 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
         ax.legend(fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
     fig.suptitle("random-targets: predictions against random targets (on the diagonal: memorised)")
-    return [_save(fig, Path(out) / "random_targets_pred.png")]
+    return [save_figure(fig, Path(out) / "random_targets_pred.png")]
 
 
 SCENARIO = Scenario(

@@ -61,7 +61,7 @@ from ..errors import BroadcastWarning
 from ..layers import MLP
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, repeat, train_loop
-from .figures import _panels, _save
+from .figures import panels, save_figure
 from .metrics import dead_fractions, relative_mse, spread_ratio
 
 N, VAL_FRACTION, EPOCHS, QUICK_EPOCHS = 1000, 0.15, 20_000, 2_000
@@ -218,7 +218,7 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -
 
 
 def _plot_gradients(results: list[Result], out: Path) -> Path:
-    fig, axes = _panels(len(results))
+    fig, axes = panels(len(results))
     for ax, r in zip(axes, results):
         followed, own = r.extras["grad_followed"], r.extras["grad_own"]
         steps = np.unique(np.geomspace(1, len(followed), 3000).astype(int)) - 1
@@ -232,11 +232,11 @@ def _plot_gradients(results: list[Result], out: Path) -> Path:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     fig.suptitle("sum-of-squares: without zero_grad the step follows the sum of all past gradients")
-    return _save(fig, out / "sum_of_squares_gradients.png")
+    return save_figure(fig, out / "sum_of_squares_gradients.png")
 
 
 def _plot_predictions(results: list[Result], out: Path) -> Path:
-    fig, axes = _panels(len(results))
+    fig, axes = panels(len(results))
     for ax, r in zip(axes, results):
         z_val = r.extras["z_val"]
         ax.scatter(z_val, np.asarray(r.predict(r.extras["X_val"])).ravel(), s=6, alpha=0.6, color="C0")
@@ -246,7 +246,7 @@ def _plot_predictions(results: list[Result], out: Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("sum-of-squares: predictions on the held-out 15%")
-    return _save(fig, out / "sum_of_squares_predictions.png")
+    return save_figure(fig, out / "sum_of_squares_predictions.png")
 
 
 def figures(results: list[Result], out: Any) -> list[Path]:

@@ -293,9 +293,9 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -
 
 def _figures(results: list[Result], out: Any) -> list[Path]:
     """``wide_range_errors.png``: each variant's learning rate over training, and its fresh-sample error."""
-    from .figures import _pyplot, _save
+    from .figures import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, (rate_ax, err_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
     for i, r in enumerate(results):
         style = {"color": f"C{i}", "lw": 1.6, "ls": ("-", "--", ":", "-.")[i % 4], "label": r.variant}  # some overlap
@@ -312,7 +312,7 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     fig.suptitle("wide-range: what each variant did to the rate, and how far its predictions are from y")
-    return [_save(fig, Path(out) / "wide_range_errors.png")]
+    return [save_figure(fig, Path(out) / "wide_range_errors.png")]
 
 
 SCENARIO = Scenario(
