@@ -102,8 +102,8 @@ class Loss:
         self._count = losses.size
         if self.reduction == "none":
             return losses
-        total = losses.sum()
-        return float(total / self._count if self.reduction == "mean" else total)
+        total = float(losses.sum())  # summed in the array's dtype, divided in double precision
+        return total / self._count if self.reduction == "mean" else total
 
     forward = __call__
 

@@ -175,3 +175,22 @@ def test_loss_fast_and_slow_paths_agree(pred_dtype, target_dtype, grad_dtype):
     assert loss_fn([[1.0], [2.0]], [[1.0], [0.0]]) == 2.0  # lists take the converting path
     with pytest.raises(ns.ShapeError, match="empty batch"):
         loss_fn(np.ones((0, 1), dtype=pred_dtype), np.ones((0, 1), dtype=pred_dtype))
+
+
+@given(n=st.integers(1, 40), d=st.integers(1, 3), h=st.integers(1, 12), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2**16))
+def test_linear_matches_plain_matmul_bit_for_bit(n, d, h, dtype, seed):
+    # matmul() turns K = 1 products (one input, one output, a batch of one) into broadcasts:
+    # forward, dW and d loss / d x must stay exactly what `@` gives.
+    rng = np.random.default_rng(seed)
+    layer = ns.Linear(d, h, rng=seed, dtype=dtype)
+    x = rng.standard_normal((n, d)).astype(dtype)
+    g = rng.standard_normal((n, h)).astype(dtype)
+    W = layer.W.data.copy()
+    out = layer(x)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, x @ W + layer.b.data)
+    grad_in = layer.backward(g)
+    np.testing.assert_array_equal(layer.W.grad, x.T @ g)
+    np.testing.assert_array_equal(grad_in, g @ W.T)
+    assert grad_in.dtype == dtype and layer.W.grad.dtype == dtype
