@@ -305,3 +305,16 @@ def test_extra_loss_arguments_and_announced_length():
     assert doctor.every == 3 and len(doctor.trace.snapshots) == 21
     report = doctor.report()
     assert "HEAVY_TAILED_LOSS" in report.codes, str(report)
+
+
+def test_trivial_solution_names_the_loss_that_rewards_predicting_zero():
+    case = next(c for c in CASES if c.name == "relative-error-tiny-targets")
+    report = _report(case, seed=4)
+    assert report.root_cause == "TRIVIAL_SOLUTION", str(report)
+    f = next(f for f in report.problems if f.code == "TRIVIAL_SOLUTION")
+    ev = f.evidence
+    assert ev["zero_prediction_loss"] < 0.5 * ev["mean_prediction_loss"]
+    assert 0.8 <= ev["loss"] / ev["zero_prediction_loss"] <= 1.25
+    assert "predicting 0" in f.message and "|y|" in f.message
+    constant = [g for g in report.problems if g.code == "CONSTANT_OUTPUT"]
+    assert all("TRIVIAL_SOLUTION" in g.caused_by for g in constant)  # the constant output is that answer

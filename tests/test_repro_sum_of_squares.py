@@ -96,11 +96,7 @@ def test_same_seed_same_run_with_or_without_the_doctor(quick):
     assert other.history.loss != again.history.loss
 
 
-@pytest.mark.parametrize("variant", [
-    pytest.param(v, marks=pytest.mark.xfail(strict=True, reason="the doctor misses the too-small step: the loss is "
-                                            "below half the mean's, so LR_TOO_SMALL does not fire; it blames dead "
-                                            "units present from initialisation")) if v == "both-fixed" else v
-    for v in repro.variants(NAME)])
+@pytest.mark.parametrize("variant", repro.variants(NAME))
 def test_doctor_names_the_cause_of_each_variant(quick, variant):
     assert_doctor_names_the_cause(quick[variant, 0])
 

@@ -127,10 +127,6 @@ def test_faithful_length(tmp_path):
     assert (tmp_path / "wide_range_errors.png") in paths and all(p.exists() for p in paths)
 
 
-@pytest.mark.parametrize("variant", [
-    pytest.param(v, marks=pytest.mark.xfail(strict=True, reason="the doctor misses the cause: once the network "
-                                            "predicts 0 every row costs exactly 1, so no heavy tail is left to see"))
-    if v == "target-normaliser" else v
-    for v in repro.variants("wide-range")])
+@pytest.mark.parametrize("variant", repro.variants("wide-range"))
 def test_doctor_names_the_cause_of_each_variant(quick, variant):
     assert_doctor_names_the_cause(quick[variant, 0], root_first=False)

@@ -44,6 +44,26 @@ def mix(rng: np.random.Generator, n: int = 512) -> tuple[np.ndarray, np.ndarray]
     return X, _std(X[:, :1] * X[:, 1:2] + np.cos(X[:, 2:3]) - X[:, 3:4])
 
 
+class RelativeError(ns.Loss):
+    """|pred - y| / |y| (a "percentage error"): it rewards predicting 0 where some targets are near 0."""
+
+    def elementwise(self, pred, target):
+        self.diff, self.scale = pred - target, abs(target)
+        return abs(self.diff) / self.scale
+
+    def elementwise_grad(self):
+        return np.sign(self.diff) / self.scale
+
+
+def relative_targets(rng: np.random.Generator, tiny: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """``wave`` moved to about [0.5, 4]; with ``tiny``, a tenth of the targets (at random) set to it."""
+    X, y = wave(rng)
+    y = y + 2.0
+    if tiny is not None:
+        y[rng.choice(len(y), len(y) // 10, replace=False)] = tiny
+    return X, y
+
+
 def run(model, X, y, loss, opt, steps=400, batch=None, zero_grad=True, accumulate=1):
     return dict(model=model, X=X, y=y, loss=loss, opt=opt, steps=steps, batch=batch, zero_grad=zero_grad,
                 accumulate=accumulate)
@@ -165,6 +185,11 @@ def _broken() -> list[Case]:
         m = _mlp([2, 32, 32, 1], s)
         return run(m, X, np.exp(3 * X[:, :1]), ns.MSELoss(), Adam(m.parameters(), 1e-3), 400, 64)
 
+    def tiny_targets(s, lr):
+        X, y = relative_targets(np.random.default_rng(s), 1e-2)
+        m = _mlp([2, 32, 32, 1], s)
+        return run(m, X, y, RelativeError(), Adam(m.parameters(), lr), 400, 64)
+
     def shifted(s):
         X, y = wave(np.random.default_rng(s))
         m = _mlp([2, 32, 1], s, init=ns.init.normal(0.1))
@@ -202,6 +227,8 @@ def _broken() -> list[Case]:
         c("eight-corrupted-targets", ["HEAVY_TAILED_LOSS"], outliers),
         c("cauchy-noise", ["HEAVY_TAILED_LOSS"], cauchy),
         c("lognormal-targets", ["HEAVY_TAILED_LOSS"], lognormal),
+        c("relative-error-tiny-targets", ["TRIVIAL_SOLUTION"], lambda s: tiny_targets(s, 1e-2)),
+        c("relative-error-tiny-targets-slow", ["TRIVIAL_SOLUTION"], lambda s: tiny_targets(s, 3e-3)),
         c("inputs-shifted-by-60", ["LINEAR_REGIME", "UNSCALED_INPUT"], shifted),
     ]
 
@@ -237,6 +264,11 @@ def _healthy() -> list[Case]:
         X = rng.standard_normal((512, 3))
         return X, _std(np.column_stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2], np.abs(X[:, 0])]))
 
+    def relative(s):
+        X, y = relative_targets(np.random.default_rng(s), None)
+        m = _mlp([2, 32, 32, 1], s)
+        return run(m, X, y, RelativeError(), Adam(m.parameters(), 1e-3), 400, 64)
+
     def accumulate(s):
         X, y = wave(np.random.default_rng(s))
         m = _mlp([2, 32, 32, 1], s)
@@ -255,6 +287,7 @@ def _healthy() -> list[Case]:
         h("unit-box-unstandardised", lambda s: adam(s, unit_box, sizes=(25, 10))),
         h("three-outputs", lambda s: adam(s, multi, sizes=(64, 64))),
         h("deliberate-accumulation", accumulate),
+        h("relative-error-positive-targets", relative),
         h("adam-lr-1e-2", lambda s: adam(s, mix, lr=1e-2)),
     ]
 

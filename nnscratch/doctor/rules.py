@@ -30,12 +30,18 @@ class Thresholds:
     vanishing: float = 1e-2  # VANISHING_SIGNAL: spread shrinks by more than this through the hidden layers
     exploding: float = 1e2  # EXPLODING_SIGNAL: spread grows by more than this through the hidden layers
     constant: float = 0.1  # CONSTANT_OUTPUT: prediction spread below this fraction of the targets'
-    lr_small: float = 1e-5  # LR_TOO_SMALL: early update-to-weight ratio below this
+    lr_small: float = 1e-5  # LR_TOO_SMALL: early update-to-weight ratio below this...
+    lr_slow: float = 1e-4  # ...or below this while the loss is still falling fast when the run ends
+    still_falling: float = 0.6  # "falling fast": the last fifth of the run cut the loss to below this fraction
     lr_large: float = 1e-1  # LR_TOO_LARGE: early update-to-weight ratio above this, with an unstable loss
     unstable: float = 3.0  # LR_TOO_LARGE: probe loss rose to this multiple of its best so far
     plateau_gain: float = 0.01  # PLATEAU: relative improvement over the second half below this...
     plateau_level: float = 0.5  # ...while the loss is above this fraction of predicting the mean
+    near_mean: float = 0.9  # PLATEAU also when the final loss is still above this fraction of the mean's...
+    near_mean_gain: float = 0.05  # ...and improved by less than this over the second half
     fit_ok: float = 0.1  # a run whose final loss is below this fraction of the mean's has fitted
+    zero_better: float = 0.5  # TRIVIAL_SOLUTION: predicting 0 costs less than this fraction of the mean's...
+    near_zero: tuple[float, float] = (0.8, 1.25)  # ...and the final loss is within this range of 0's
     tail_share: float = 0.5  # HEAVY_TAILED_LOSS: worst 1% of rows carry more than this share of the loss
     init_loss: float = 10.0  # INIT_LOSS_HIGH (diagnose): initial loss above this multiple of the mean's
 
@@ -44,6 +50,9 @@ class Thresholds:
 CODES: dict[str, tuple[str, str]] = {
     "SHAPE_BROADCAST": ("error", "make the target the prediction's shape, e.g. y.reshape(-1, 1)"),
     "GRAD_ACCUMULATION": ("error", "call zero_grad() (model or optimizer) once per optimizer step, before backward"),
+    "TRIVIAL_SOLUTION": ("warning", "measure the error against a scale that cannot be near zero (a typical |y|, "
+                                    "or the size of the terms that make up y), or use an absolute loss on "
+                                    "standardised targets"),
     "UNSCALED_INPUT": ("warning", "standardise the inputs: (X - X.mean(0)) / X.std(0) (nnscratch.data.Standardizer)"),
     "UNSCALED_TARGET": ("warning", "standardise the targets and undo it on the predictions"),
     "HEAVY_TAILED_LOSS": ("warning", "find the rows that dominate (outliers, tiny denominators); use a robust loss "
@@ -73,14 +82,15 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "LR_TOO_LARGE": ("GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET", "EXPLODING_SIGNAL"),
     "LR_TOO_SMALL": ("UNSCALED_INPUT",),
     "EXPLODING_SIGNAL": ("UNSCALED_INPUT", "GRAD_ACCUMULATION"),
-    "VANISHING_SIGNAL": ("DEAD_RELU", "SHAPE_BROADCAST", "GRAD_ACCUMULATION", "LR_TOO_LARGE"),
+    "VANISHING_SIGNAL": ("DEAD_RELU", "SHAPE_BROADCAST", "GRAD_ACCUMULATION", "LR_TOO_LARGE", "TRIVIAL_SOLUTION"),
     "DEAD_RELU": ("UNSCALED_INPUT", "LR_TOO_LARGE", "GRAD_ACCUMULATION", "VANISHING_SIGNAL", "UNSCALED_TARGET",
-                  "SHAPE_BROADCAST"),
+                  "SHAPE_BROADCAST", "TRIVIAL_SOLUTION"),
     "LINEAR_REGIME": ("UNSCALED_INPUT",),
     "INIT_LOSS_HIGH": ("UNSCALED_TARGET", "UNSCALED_INPUT", "EXPLODING_SIGNAL"),
     "CONSTANT_OUTPUT": ("SHAPE_BROADCAST", "DEAD_RELU", "VANISHING_SIGNAL", "UNSCALED_INPUT", "UNSCALED_TARGET",
-                        "LR_TOO_LARGE", "LR_TOO_SMALL", "GRAD_ACCUMULATION", "HEAVY_TAILED_LOSS"),
-    "PLATEAU": ("SHAPE_BROADCAST", "GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET", "HEAVY_TAILED_LOSS",
+                        "LR_TOO_LARGE", "LR_TOO_SMALL", "GRAD_ACCUMULATION", "HEAVY_TAILED_LOSS",
+                        "TRIVIAL_SOLUTION"),
+    "PLATEAU": ("SHAPE_BROADCAST", "GRAD_ACCUMULATION", "TRIVIAL_SOLUTION", "UNSCALED_INPUT", "UNSCALED_TARGET", "HEAVY_TAILED_LOSS",
                 "LR_TOO_SMALL", "LR_TOO_LARGE", "VANISHING_SIGNAL", "DEAD_RELU", "LINEAR_REGIME",
                 "CONSTANT_OUTPUT", "EXPLODING_SIGNAL"),
 }
@@ -126,9 +136,10 @@ def spare_fitted_run(findings: list[Finding], last: Snapshot, th: Thresholds) ->
 
     Raw targets of size 100, or an ``Exp`` layer that spreads its output over decades, slow
     many runs down; in a run whose final loss is below ``th.fit_ok`` of the mean's they did no
-    harm, and calling them a problem would be a false alarm.
+    harm, and calling them a problem would be a false alarm. Not when the network settled on
+    predicting 0 (``TRIVIAL_SOLUTION``): a loss that prefers 0 makes the mean the wrong yardstick.
     """
-    if last.relative_loss < th.fit_ok:
+    if last.relative_loss < th.fit_ok and not any(f.code == "TRIVIAL_SOLUTION" for f in findings):
         for f in findings:
             if f.code in ("UNSCALED_TARGET", "EXPLODING_SIGNAL") and f.severity == "warning":
                 f.severity = "info"
@@ -144,6 +155,7 @@ def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     out = []
     first, last = snaps[0], snaps[-1]
     fitted = last.relative_loss < th.fit_ok
+    learning = late_fall(snaps) < th.still_falling  # a run cut short: the live units are still learning
     for i, layer in enumerate(last.relus()):
         series = [s.relus()[i].dead for s in snaps]
         if layer.dead > th.dead:
@@ -154,9 +166,10 @@ def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
                 f"They crossed {th.dead:.0%} at step {step}."),
                 {"dead_fraction": layer.dead, "dead_at_start": first.relus()[i].dead, "threshold": th.dead,
                  "units": layer.units, "loss_over_mean_predictor": last.relative_loss}, layer=layer.name, step=step)
-            if fitted and layer.dead < 0.9:
+            if (fitted or learning) and layer.dead < 0.9:
                 f.severity = "info"
-                f.message += " The network still fits its data, so this only wastes capacity."
+                f.message += (" The network still fits its data" if fitted else " The loss is still falling fast "
+                              "at the end") + ", so this only wastes capacity."
             out.append(f)
     return out
 
@@ -244,13 +257,18 @@ def plateau(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     late = min(s.loss for s in snaps[half:])
     gain = (early - late) / early if early > 0 else 0.0
     level = snaps[-1].relative_loss
-    if not (gain < th.plateau_gain and level > th.plateau_level):
+    stalled = gain < th.plateau_gain and level > th.plateau_level
+    if not (stalled or (level > th.near_mean and gain < th.near_mean_gain)):
         return []
-    return [finding("PLATEAU", (
-        f"The loss has not improved by more than {th.plateau_gain:.0%} since step {snaps[half].step} and "
-        f"stays at {level:.3g} x the loss of predicting the mean: training has stalled."),
+    what = (f"The loss has not improved by more than {th.plateau_gain:.0%} since step {snaps[half].step} and "
+            f"stays at {level:.3g} x the loss of predicting the mean: training has stalled." if stalled else
+            f"After {snaps[-1].step + 1} steps the loss is still {level:.3g} x that of predicting the mean (it "
+            f"improved by {gain:.1%} over the second half): the network has learned almost nothing about how "
+            "the targets depend on the inputs.")
+    return [finding("PLATEAU", what,
         {"gain_over_second_half": gain, "threshold_gain": th.plateau_gain, "loss_over_mean_predictor": level,
-         "threshold_level": th.plateau_level}, step=snaps[half].step)]
+         "threshold_level": th.plateau_level, "threshold_near_mean": th.near_mean,
+         "threshold_near_mean_gain": th.near_mean_gain}, step=snaps[half].step)]
 
 
 def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
@@ -280,13 +298,27 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
              "threshold_rise": th.unstable}, step=0)]
     # A fully dead layer also stops the updates, but that is no learning-rate problem.
     dead_layer = any(r.dead >= 0.99 for s in snaps for r in s.relus())
-    if typical < th.lr_small and snaps[-1].relative_loss > th.plateau_level and not dead_layer:
+    level, fall = snaps[-1].relative_loss, late_fall(snaps)
+    stuck = typical < th.lr_small and level > th.plateau_level
+    cut_short = typical < th.lr_slow and snaps[-1].relative_loss > th.fit_ok and fall < th.still_falling
+    if (stuck or cut_short) and not dead_layer:
         return [finding("LR_TOO_SMALL", (
             f"Each step changes the weights by only {typical:.2g} of their size (healthy runs: about 1e-3), "
-            f"and the loss is still {snaps[-1].relative_loss:.3g} x that of predicting the mean."),
-            {"update_ratio": typical, "threshold": th.lr_small, "loss_over_mean_predictor":
-             snaps[-1].relative_loss}, step=0)]
+            f"and the loss is still {level:.3g} x that of predicting the mean"
+            + ("." if stuck else f", though falling fast: the last fifth of the run cut it to {fall:.2g} of what "
+               "it was. The run ends long before it converges.")),
+            {"update_ratio": typical, "threshold": th.lr_small if stuck else th.lr_slow,
+             "loss_over_mean_predictor": level, "late_fall": fall, "threshold_late_fall": th.still_falling},
+            step=0)]
     return []
+
+
+def late_fall(snaps: list[Snapshot]) -> float:
+    """Final probe loss over the probe loss four fifths into the run (1: flat; NaN: too few probes)."""
+    if len(snaps) < 5:
+        return math.nan
+    before = snaps[(4 * (len(snaps) - 1)) // 5].loss
+    return snaps[-1].loss / before if before > 0 else math.nan
 
 
 def _rise(losses: list[float]) -> float:
@@ -314,10 +346,33 @@ def heavy_tail(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
         {"worst_1pct_share": share, "threshold": th.tail_share}, step=step)]
 
 
+def trivial_solution(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
+    """The network does little better than predicting 0, which this loss scores far better than the mean.
+
+    A relative error |pred - y| / |y| costs exactly 1 per row at pred = 0 and grows without
+    bound wherever y is near 0, so a network can lower it by giving up. The mean is then the
+    wrong yardstick: "loss 0.07 x the mean's" looks like a fit.
+    """
+    def settled(s: Snapshot) -> bool:
+        return s.zero_loss < th.zero_better * s.baseline and th.near_zero[0] <= s.loss / s.zero_loss <= th.near_zero[1]
+    if not settled(snaps[-1]):
+        return []
+    last = snaps[-1]
+    return [finding("TRIVIAL_SOLUTION", (
+        f"The network does little better than predicting 0 for every input, and this loss rewards that: predicting 0 "
+        f"costs {last.zero_loss:.3g}, predicting the targets' mean {last.baseline:.3g}, and the network's loss is "
+        f"{last.loss:.3g} (its predictions' spread is {last.pred_spread / last.target_spread:.2g} of the targets'). "
+        "A loss that divides the error by something that can be near zero (such as |y|) is ruled by those rows "
+        "unless the output is 0, so training settles on that trivial answer."),
+        {"loss": last.loss, "zero_prediction_loss": last.zero_loss, "mean_prediction_loss": last.baseline,
+         "threshold_zero_over_mean": th.zero_better, "threshold_loss_over_zero": th.near_zero},
+        step=_since(snaps, [settled(s) for s in snaps]))]
+
+
 def snapshot_rules(trace: Trace, th: Thresholds) -> list[Finding]:
     snaps = trace.snapshots
     return [*dead_relu(snaps, th), *linear_regime(snaps, th), *signal(snaps, th), *constant_output(snaps, th),
-            *plateau(snaps, th), *learning_rate(trace, th), *heavy_tail(snaps, th)]
+            *plateau(snaps, th), *learning_rate(trace, th), *heavy_tail(snaps, th), *trivial_solution(snaps, th)]
 
 
 # --- ordering --------------------------------------------------------------------------------------------
@@ -330,6 +385,8 @@ def order(findings: list[Finding]) -> list[Finding]:
     def explains(a: Finding, b: Finding) -> bool:
         if a.code not in CAUSES.get(b.code, ()):
             return False
+        if (a.code, b.code) == ("TRIVIAL_SOLUTION", "CONSTANT_OUTPUT"):
+            return True  # the same constant output, with its reason: a network can be constant from step 0
         sa, sb = a.step or 0, b.step or 0
         return sa < sb or (sa == sb and priority[a.code] < priority[b.code])
 

@@ -63,6 +63,7 @@ class Snapshot:
     input_scale: list[float]  # per feature, sqrt(mean x²) of the first Linear's input
     pred_shape: tuple[int, ...] = ()
     target_shape: tuple[int, ...] = ()
+    zero_loss: float = math.nan  # the loss of predicting 0 for every row (a relative error rewards it)
     update_ratio: dict[str, float] = field(default_factory=dict)  # filled in one step later
 
     @property
@@ -158,7 +159,9 @@ def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args
             model.run_backward(lf.backward())
             per_row = per_element.reshape(per_element.shape[0], -1).sum(axis=1)
             loss = float(per_element.mean() if reduction == "mean" else per_element.sum())
-            baseline = _baseline(copy.copy(loss_fn), out, y, loss_args)
+            mean = y.reshape(y.shape[0], -1).mean(axis=0)
+            baseline = _constant_loss(copy.copy(loss_fn), out, y, loss_args, mean)
+            zero_loss = _constant_loss(copy.copy(loss_fn), out, y, loss_args, get_array_module(mean).zeros_like(mean))
     finally:
         for p, (grad, acc) in zip(params, saved):
             p.grad, p.accumulated = grad, acc
@@ -167,17 +170,16 @@ def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args
     x0 = first_input[0] if first_input else X
     input_scale = [float(v) for v in (x0.reshape(x0.shape[0], -1) ** 2).mean(axis=0) ** 0.5]
     return Snapshot(step, loss, baseline, spread(out), spread(y), _tail_share(per_row), records, input_scale,
-                    tuple(out.shape), tuple(y.shape))
+                    tuple(out.shape), tuple(y.shape), zero_loss)
 
 
-def _baseline(lf: Any, out: Any, y: Any, loss_args: tuple) -> float:
-    """The loss of predicting the targets' (per-column) mean for every row."""
+def _constant_loss(lf: Any, out: Any, y: Any, loss_args: tuple, value: Any) -> float:
+    """The loss of predicting the per-column ``value`` (the targets' mean, or 0) for every row."""
     xp = get_array_module(out)
-    mean = y.reshape(y.shape[0], -1).mean(axis=0)
-    if mean.size != int(np.prod(out.shape[1:])):
+    if value.size != int(np.prod(out.shape[1:])):
         return math.nan
     lf.reduction = "mean" if lf.reduction == "none" else lf.reduction
-    return float(lf(xp.broadcast_to(mean.reshape((1, *out.shape[1:])), out.shape).copy(), y, *loss_args))
+    return float(lf(xp.broadcast_to(value.reshape((1, *out.shape[1:])), out.shape).copy(), y, *loss_args))
 
 
 def _tail_share(per_row: Any) -> float:
