@@ -111,6 +111,8 @@ def test_faithful_runs():
     assert failure.history.steps == 10_000
     assert failure.metrics["relative_mse"] > 0.95 and failure.metrics["spread_ratio"] < 0.2
     assert set(repro.get("random-targets").expected["failure"]) <= set(failure.doctor.codes)
+    he = repro.run("random-targets", "he-init", doctor=True)  # still ~0.97 of the mean's loss after 10 000 steps
+    assert he.doctor.root_cause == "unclear" and "PLATEAU" in he.doctor.codes, str(he.doctor)
     memorise = repro.run("random-targets", "memorise", doctor=True)
     assert memorise.metrics["relative_mse"] < 0.05
     assert memorise.metrics["fresh_relative_mse"] > 1.5
