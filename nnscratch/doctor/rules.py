@@ -150,8 +150,9 @@ def spare_fitted_run(findings: list[Finding], last: Snapshot, th: Thresholds) ->
 # --- rules on the probe snapshots --------------------------------------------------------------------------
 
 def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
-    """Per ReLU layer. A warning when the layer is (almost) all dead or the run did not fit;
-    otherwise information: the network fits anyway, the dead units only waste capacity."""
+    """Per ReLU layer. A warning when the run did not fit; information when the network fits
+    anyway (even with 90% of a layer dead: what is left suffices) or, below 90% dead, when its loss
+    is still falling fast at the end: then the dead units only waste capacity."""
     out = []
     first, last = snaps[0], snaps[-1]
     fitted = last.relative_loss < th.fit_ok
@@ -166,7 +167,7 @@ def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
                 f"They crossed {th.dead:.0%} at step {step}."),
                 {"dead_fraction": layer.dead, "dead_at_start": first.relus()[i].dead, "threshold": th.dead,
                  "units": layer.units, "loss_over_mean_predictor": last.relative_loss}, layer=layer.name, step=step)
-            if (fitted or learning) and layer.dead < 0.9:
+            if fitted or (learning and layer.dead < 0.9):
                 f.severity = "info"
                 f.message += (" The network still fits its data" if fitted else " The loss is still falling fast "
                               "at the end") + ", so this only wastes capacity."
