@@ -99,12 +99,18 @@ def plot_dead(results: list[Result], path: Path) -> Path:
         layers = [s.name for s in snaps[0].relus()] if snaps else []
         for j, name in enumerate(layers):
             dead = [next(s.dead for s in snap.relus() if s.name == name) for snap in snaps]
-            ax.plot(steps, dead, color=cmap(j / max(1, len(layers) - 1)), lw=1.4, label=f"layer {name}")
-        ax.set(xlabel="optimizer step", ylabel="dead ReLU units (share)", ylim=(-0.03, 1.03), title=r.variant)
+            ax.plot(steps, dead, color=cmap(j / max(1, len(layers) - 1)), lw=1.4,
+                    label=f"hidden layer {j + 1} (module {name})")
+        ax.set(xlabel="optimizer step", ylabel="share off for > 99% of probe rows", ylim=(-0.03, 1.03),
+               title=r.variant)
         ax.grid(alpha=0.3)
         if 0 < len(layers) <= 6:
             ax.legend(fontsize=7)
-    fig.suptitle(f"{results[0].scenario}: dead units per layer (off for > 99% of probe rows)")
+        elif layers:  # too many lines for a legend: the colour says how deep the layer is
+            norm = pyplot().Normalize(1, len(layers))
+            bar = fig.colorbar(pyplot().cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+            bar.set_label("hidden layer (1 = next to the input)")
+    fig.suptitle(f"{results[0].scenario}: dead ReLU units per layer")
     return save_figure(fig, path)
 
 
