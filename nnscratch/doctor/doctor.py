@@ -64,7 +64,7 @@ class Doctor(Callback):
     with ``rng``, of the first batches the loop reports in ``ctx.x_batch``/``ctx.y_batch`` and
     ``ctx.extra["loss_args"]``); ``every``: probe every this many optimizer steps (also before
     the first step when the probe is known, and after the last one; default 100, or fewer so
-    that a run whose length the loop announces in ``ctx.extra["total_steps"]`` gets at least 20
+    that a run whose length the loop announces in ``ctx.extra["total_steps"]`` gets at least 10
     probes); ``thresholds``: a :class:`Thresholds` to tune the codes.
     """
 
@@ -85,6 +85,7 @@ class Doctor(Callback):
         self._y_scale: tuple[float, float] | None = None
         self._params: list = []
         self._gathered: list[tuple[Any, ...]] = []  # batches collected until the probe is full
+        self._fixed: dict[str, float] = {}  # what depends on the probe targets alone, measured once
 
     # --- callback hooks ---------------------------------------------------------------------------------
 
@@ -94,7 +95,7 @@ class Doctor(Callback):
         self._params = self.model.parameters()
         if self.every is None:
             total = ctx.extra.get("total_steps")
-            self.every = max(1, min(100, total // 20)) if isinstance(total, int) and total > 0 else 100
+            self.every = max(1, min(100, total // 10)) if isinstance(total, int) and total > 0 else 100
         self._ensure_probe(ctx)
         if self.probe is not None and not self.trace.snapshots:
             self._sample(-1)
@@ -146,7 +147,7 @@ class Doctor(Callback):
         X, y, *args = self.probe
         if self._y_scale is None:
             self._y_scale = _target_scale(y)
-        self.trace.snapshots.append(probe_pass(self.model, self.loss_fn, X, y, step, tuple(args)))
+        self.trace.snapshots.append(probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed))
         self._before = weight_copies(self.model) if measure_update else None
 
     def _check_events(self, ctx: TrainingContext) -> None:

@@ -121,11 +121,14 @@ def _forward_stats(name: str, module: Module, x: Any, out: Any) -> LayerStats:
     return stats
 
 
-def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args: tuple = ()) -> Snapshot:
+def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args: tuple = (),
+               fixed: dict[str, float] | None = None) -> Snapshot:
     """Run ``X`` forward and backward through ``model`` with recording hooks; training state is kept.
 
     X: (N, D) probe inputs, y: the matching targets (any shape ``loss_fn`` accepts);
     ``loss_args``: extra arguments of a loss called as ``loss_fn(pred, y, *loss_args)``.
+    ``fixed``: a dict kept between probes of the same (X, y) batch; what depends on the targets
+    alone (the losses of predicting their mean and 0, their spread) is measured once into it.
     """
     records: list[LayerStats] = []
     by_module: dict[int, LayerStats] = {}
@@ -160,9 +163,13 @@ def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args
             model.run_backward(lf.backward())
             per_row = per_element.reshape(per_element.shape[0], -1).sum(axis=1)
             loss = float(per_element.mean() if reduction == "mean" else per_element.sum())
-            mean = y.reshape(y.shape[0], -1).mean(axis=0)
-            baseline = _constant_loss(copy.copy(loss_fn), out, y, loss_args, mean)
-            zero_loss = _constant_loss(copy.copy(loss_fn), out, y, loss_args, get_array_module(mean).zeros_like(mean))
+            fixed = {} if fixed is None else fixed
+            if not fixed:
+                mean = y.reshape(y.shape[0], -1).mean(axis=0)
+                fixed["baseline"] = _constant_loss(copy.copy(loss_fn), out, y, loss_args, mean)
+                fixed["zero_loss"] = _constant_loss(copy.copy(loss_fn), out, y, loss_args,
+                                                    get_array_module(mean).zeros_like(mean))
+                fixed["target_spread"] = spread(y)
     finally:
         for p, (grad, acc) in zip(params, saved):
             p.grad, p.accumulated = grad, acc
@@ -170,8 +177,8 @@ def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args
             remove()
     x0 = first_input[0] if first_input else X
     input_scale = [float(v) for v in (x0.reshape(x0.shape[0], -1) ** 2).mean(axis=0) ** 0.5]
-    return Snapshot(step, loss, baseline, spread(out), spread(y), _tail_share(per_row), records, input_scale,
-                    tuple(out.shape), tuple(y.shape), zero_loss)
+    return Snapshot(step, loss, fixed["baseline"], spread(out), fixed["target_spread"], _tail_share(per_row),
+                    records, input_scale, tuple(out.shape), tuple(y.shape), fixed["zero_loss"])
 
 
 def _constant_loss(lf: Any, out: Any, y: Any, loss_args: tuple, value: Any) -> float:

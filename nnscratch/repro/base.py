@@ -221,10 +221,12 @@ def train_loop(model: Module, loss_fn: Any, optimizer: Any, batches: Iterable[tu
     plateau = isinstance(scheduler, ReduceLROnPlateau)
     started = time.perf_counter()
 
+    fixed: dict[str, float] = {}  # the probe's target statistics, measured at the first probe
+
     def record(step: int) -> None:
         if probe is not None:
             with np.errstate(all="ignore"):
-                run.snapshots.append(probe_pass(model, loss_fn, probe[0], probe[1], step, tuple(probe[2:])))
+                run.snapshots.append(probe_pass(model, loss_fn, probe[0], probe[1], step, tuple(probe[2:]), fixed))
             run.lr.append(float(optimizer.lr))
 
     for cb in callbacks:
