@@ -10,7 +10,7 @@ from benchmarks.doctor.cases import CASES, train
 from nnscratch.callbacks import TrainingContext
 from nnscratch.cli import main
 from nnscratch.doctor import CODES, Doctor, Finding, Thresholds, checkup, diagnose
-from nnscratch.doctor.rules import order
+from nnscratch.doctor.codes import order
 from nnscratch.errors import ConfigError, NonFiniteError
 from nnscratch.optim import SGD, Adam
 

@@ -10,7 +10,7 @@ import pytest
 import nnscratch as ns
 from nnscratch import optim, repro
 from nnscratch.cli import main
-from nnscratch.doctor.rules import CODES
+from nnscratch.doctor.codes import CODES
 from nnscratch.repro.base import baseline_loss, repeat, train_loop
 from nnscratch.repro.metrics import linearity, relative_mse, spread_ratio
 

@@ -4,8 +4,8 @@
 Both return a :class:`Report` of :class:`Finding` objects, root causes first.
 """
 
+from .codes import CODES, Thresholds
 from .doctor import Doctor, checkup, diagnose
 from .report import Finding, Report
-from .rules import CODES, Thresholds
 
 __all__ = ["CODES", "Doctor", "Finding", "Report", "Thresholds", "checkup", "diagnose"]

@@ -32,8 +32,8 @@ from ..losses import MSELoss
 from ..module import Module
 from ..rng import as_generator
 from . import rules
+from .codes import Thresholds, finding, order
 from .report import Report
-from .rules import Thresholds, finding
 from .stats import Trace, first_nonfinite, probe_pass, update_ratios, weight_copies
 
 
@@ -181,7 +181,7 @@ class Doctor(Callback):
         else:
             findings.append(finding("NO_PROBE", "The doctor never saw a batch, so it measured nothing per layer.",
                                     {}))
-        return Report(rules.order(findings), self.trace, th)
+        return Report(order(findings), self.trace, th)
 
 
 def _last_finite(trace: Trace) -> float:
@@ -228,7 +228,7 @@ def diagnose(model: Module, X: Any, y: Any, loss_fn: Any = None, probe_size: int
     tensor = first_nonfinite(model, X, y)
     if tensor is not None:
         trace.events["NON_FINITE"] = {"step": 0, "tensor": tensor, "last_finite_loss": math.nan}
-        return Report(rules.order(event_findings(trace, None)), trace, th)
+        return Report(order(event_findings(trace, None)), trace, th)
     out_shape = tuple(model(X[:2]).shape)
     if (out_shape[1:] != tuple(y.shape[1:])) and int(np.prod(out_shape[1:])) == int(np.prod(y.shape[1:] or (1,))):
         found.append(finding("SHAPE_BROADCAST", (
@@ -246,7 +246,7 @@ def diagnose(model: Module, X: Any, y: Any, loss_fn: Any = None, probe_size: int
             f"Before training, the loss is {snap.relative_loss:.3g} x that of simply predicting the targets' "
             "mean: the untrained network's outputs are on the wrong scale."),
             {"initial_loss": snap.loss, "mean_predictor_loss": snap.baseline, "threshold": th.init_loss}, step=0))
-    return Report(rules.order(found), trace, th)
+    return Report(order(found), trace, th)
 
 
 def checkup(model: Module, X: Any, y: Any, loss_fn: Any = None, epochs: int = 0, lr: float = 1e-3,
