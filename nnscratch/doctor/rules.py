@@ -215,7 +215,7 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
     dead_layer = any(r.dead >= 0.99 for s in snaps for r in s.relus())
     level, fall = snaps[-1].relative_loss, late_fall(snaps)
     stuck = typical < th.lr_small and level > th.plateau_level
-    cut_short = typical < th.lr_slow and snaps[-1].relative_loss > th.fit_ok and fall < th.still_falling
+    cut_short = typical < th.lr_slow and level > th.fit_ok and fall < th.still_falling
     if (stuck or cut_short) and not dead_layer:
         return [finding("LR_TOO_SMALL", (
             f"Each step changes the weights by only {typical:.2g} of their size (healthy runs: about 1e-3), "
