@@ -27,7 +27,7 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return dtype
 
 
-def matmul(a: Any, b: Any) -> Any:
+def matmul(a: Any, b: Any, transposed: bool | None = None) -> Any:
     """``a @ b`` for (N, K) @ (K, M), as an outer product when K = 1.
 
     With K = 1 each output element is one product, a[n, 0] * b[0, m], so broadcasting gives
@@ -35,8 +35,19 @@ def matmul(a: Any, b: Any) -> Any:
     for that shape: on a 2-core EPYC, (500, 1) @ (1, 10) takes 1.3x as long as the broadcast
     and (1024, 1) @ (1, 256) 2.6x. K = 1 is common: a 1-input first layer (the square-root
     fit), d loss / d x of a 1-output last layer, and dW for a batch of one.
+
+    A broadcast's inner loop runs along the output's last axis, so a tall, narrow product
+    (N > M > 1) is faster computed as its transpose, (M, N), and handed back as a transposed
+    (column-major) view: ten loops of 500 elements instead of 500 loops of ten, 1.7x faster on
+    (500, 1) @ (1, 10) and 6x on (5000, 1) @ (1, 10). ``transposed`` forces the layout instead:
+    an elementwise product of a row-major and a column-major array costs twice that of two
+    alike, so a gradient should be laid out like the array it will meet.
     """
-    return a * b if a.shape[1] == 1 else a @ b
+    if a.shape[1] != 1:
+        return a @ b
+    if transposed is None:
+        transposed = a.shape[0] > b.shape[1] > 1
+    return (b.T * a.T).T if transposed else a * b
 
 
 class Linear(Module):
@@ -94,11 +105,14 @@ class Linear(Module):
             )
         if grad_out.dtype != self.dtype:  # a float64 gradient must not upcast W.grad
             grad_out = as_float_array(grad_out, "grad_out", self.dtype)
-        self.W.accumulate(matmul(self.x.T, grad_out))
+        self.W.accumulate(matmul(self.x.T, grad_out, transposed=False))  # laid out like W.grad
+        # d loss / d x meets x's layout downstream (the mask of the ReLU before, say): column-major
+        # x, as a 1-input layer's transposed outer product leaves it, has strides[0] < strides[1].
+        column_major = self.x.strides[0] < self.x.strides[1]
         self.x = None
         if self.b is not None:
             self.b.accumulate(grad_out.sum(axis=0))
-        return matmul(grad_out, self.W.data.T) if self.input_grad else None
+        return matmul(grad_out, self.W.data.T, transposed=column_major) if self.input_grad else None
 
     def extra_repr(self) -> str:
         extra = "" if self.input_grad else ", input_grad=False"

@@ -194,3 +194,38 @@ def test_linear_matches_plain_matmul_bit_for_bit(n, d, h, dtype, seed):
     np.testing.assert_array_equal(layer.W.grad, x.T @ g)
     np.testing.assert_array_equal(grad_in, g @ W.T)
     assert grad_in.dtype == dtype and layer.W.grad.dtype == dtype
+
+
+def test_tall_outer_products_come_back_column_major_and_gradients_follow_the_input():
+    # matmul() computes a (N, 1) @ (1, M) product with N > M > 1 as its transpose; the gradient a
+    # layer hands back is laid out like that layer's input, so the ReLU mask it meets matches it.
+    rng = np.random.default_rng(0)
+    first, second = ns.Linear(1, 10, rng=0), ns.Linear(10, 1, rng=1)
+    x = rng.standard_normal((500, 1))
+    h = first(x)
+    assert h.flags.f_contiguous and not h.flags.c_contiguous
+    np.testing.assert_array_equal(h, x @ first.W.data + first.b.data)
+    second(h)
+    g = rng.standard_normal((500, 1))
+    grad_in = second.backward(g)
+    assert grad_in.flags.f_contiguous and not grad_in.flags.c_contiguous
+    np.testing.assert_array_equal(grad_in, g @ second.W.data.T)
+    assert second.W.grad.flags.c_contiguous  # dW is laid out like W, whatever the input's layout
+    c_input = np.ascontiguousarray(h)
+    second(c_input)
+    grad_in = second.backward(g)
+    assert grad_in.flags.c_contiguous
+    np.testing.assert_array_equal(grad_in, g @ second.W.data.T)
+    wide = ns.Linear(1, 50, rng=2)  # N < M: the plain broadcast is already the fast one
+    assert wide(rng.standard_normal((8, 1))).flags.c_contiguous
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_outputs_positive_zero_and_keeps_nan(dtype):
+    relu = ns.ReLU()
+    x = np.array([[-2.0, -0.0, 0.0, 3.0, np.nan]], dtype=dtype)
+    out = relu(x)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, [[0.0, 0.0, 0.0, 3.0, np.nan]])
+    assert not np.signbit(out[0, :3]).any()  # max(x, 0) is +0.0 for x <= 0; x * False gives -0.0 for x < 0
+    np.testing.assert_array_equal(relu.backward(np.ones_like(x)), [[0.0, 0.0, 0.0, 1.0, 0.0]])
