@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import problems
-from .contenders import Step, UnavailableError, handwritten_step, nnscratch_step, torch_step
+from .contenders import Step, UnavailableError, handwritten_step, nnscratch_step, products_step, torch_step
 from .timing import Sync, Timing, compare, ratio
 
 ENGINE = "nnscratch"
+NUMPY_PRODUCTS, TORCH_PRODUCTS = "matrix products only, NumPy", "matrix products only, torch"
 
 
 @dataclass
@@ -64,6 +65,14 @@ def run_case(problem: problems.Problem, builders: Mapping[str, Callable[[], Step
     return CaseResult(problem.label, timings, goals or {}, notes)
 
 
+def blas_note(case: CaseResult) -> CaseResult:
+    """Add the BLAS ratio (NumPy's matrix products over torch's) that bounds nnscratch / torch."""
+    if NUMPY_PRODUCTS in case.timings and TORCH_PRODUCTS in case.timings:
+        blas = ratio(case.timings, NUMPY_PRODUCTS, TORCH_PRODUCTS)
+        case.notes.append(f"the step's matrix products alone: NumPy's BLAS takes {blas:.3f}x torch's")
+    return case
+
+
 def cpu_cases(settings: Settings, quick: bool = False) -> list[CaseResult]:
     """Square-root network, the 64-256-256-1 MLP (float32/64, SGD/Adam), the deep narrow network.
 
@@ -80,8 +89,10 @@ def cpu_cases(settings: Settings, quick: bool = False) -> list[CaseResult]:
         for optimizer in ("sgd", "adam"):
             mlp = problems.mlp_problem(dtype, optimizer, batch=128 if quick else 1024)
             torch_goal = 1.0 if dtype == np.float64 else 1.15
-            results.append(run_case(mlp, contenders(mlp), settings,
-                                    {"hand-written NumPy": 1.05, "torch CPU": torch_goal}))
+            builders = {**contenders(mlp), NUMPY_PRODUCTS: lambda p=mlp: products_step(p, "numpy"),
+                        TORCH_PRODUCTS: lambda p=mlp: products_step(p, "torch")}
+            results.append(blas_note(run_case(mlp, builders, settings,
+                                              {"hand-written NumPy": 1.05, "torch CPU": torch_goal})))
     deep = problems.deep_narrow_problem(batch=100 if quick else 1000)
     results.append(run_case(deep, contenders(deep), settings))
     return results

@@ -144,3 +144,33 @@ def torch_step(problem: Problem, device: str = "cpu") -> Step:
         return loss.item()
 
     return step
+
+
+def products_step(problem: Problem, library: str = "numpy") -> Step:
+    """Only the matrix products of one training step, in NumPy (its BLAS) or torch (its BLAS).
+
+    Forward ``a @ W`` for every layer; backward ``a.T @ g`` for every layer and ``g @ W.T``
+    for every layer but the first, on fixed arrays of the right shapes: the floor under a
+    step, with no element-wise work. NumPy's time over torch's is the BLAS ratio that bounds
+    how far nnscratch can beat torch on a large network.
+    """
+    rng = np.random.default_rng(0)
+    shapes = [(problem.batch, W.shape[0]) for W, _ in problem.weights]  # each layer's input
+    inputs = [rng.standard_normal(s).astype(problem.dtype) for s in shapes]
+    grads = [rng.standard_normal((problem.batch, W.shape[1])).astype(problem.dtype) for W, _ in problem.weights]
+    weights = [W for W, _ in problem.weights]
+    if library == "torch":
+        try:
+            torch = importlib.import_module("torch")
+        except ImportError as exc:
+            raise UnavailableError("torch is not installed") from exc
+        inputs, grads, weights = ([torch.from_numpy(a) for a in arrays] for arrays in (inputs, grads, weights))
+
+    def step() -> float:
+        for i, (a, g, W) in enumerate(zip(inputs, grads, weights)):
+            _ = a @ W, a.T @ g
+            if i:
+                _ = g @ W.T
+        return 0.0
+
+    return step

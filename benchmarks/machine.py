@@ -6,6 +6,7 @@ import ctypes
 import importlib
 import os
 import platform
+import re
 import subprocess
 from pathlib import Path
 
@@ -66,6 +67,16 @@ def _blas_name() -> str:
         return "unknown"
 
 
+def _torch_blas() -> str:
+    """The BLAS torch was built with (``BLAS_INFO`` of ``torch.__config__.show()``: mkl, openblas...)."""
+    try:
+        config = importlib.import_module("torch").__config__.show()
+    except ImportError:
+        return "unknown"
+    found = re.search(r"BLAS_INFO=([\w-]+)", config)
+    return found.group(1) if found else "unknown"
+
+
 def _version(module: str) -> str | None:
     try:
         return importlib.import_module(module).__version__
@@ -92,7 +103,7 @@ def describe() -> dict[str, str]:
         "numpy": f"{np.__version__}, BLAS {_blas_name()}, {blas_threads()} BLAS threads",
     }
     torch_version = _version("torch")
-    info["torch"] = torch_version or "not installed"
+    info["torch"] = f"{torch_version}, BLAS {_torch_blas()}" if torch_version else "not installed"
     cupy_version = _version("cupy")
     info["cupy"] = cupy_version or "not installed"
     return info

@@ -25,6 +25,11 @@ def test_quick_run_writes_report_plot_and_finite_ratios(tmp_path, capsys):
     assert ratios and all(math.isfinite(r) and r > 0 for r in ratios)
     assert all(math.isfinite(m["ratio"]) and m["peak"] > 0 for m in data["memory"])
     assert "sqrt 1-10-1" in capsys.readouterr().out
+    mlp = next(case for case in data["timing"] if case["case"].startswith("MLP"))
+    assert mlp["median_seconds"]["matrix products only, NumPy"] > 0
+    if "torch CPU" in mlp["ratios"]:  # the BLAS floor under nnscratch / torch is reported beside it
+        assert mlp["median_seconds"]["matrix products only, torch"] > 0
+        assert any("matrix products alone" in note for note in mlp["notes"])
 
 
 @pytest.mark.parametrize("make", [problems.sqrt_problem, lambda: problems.mlp_problem(np.float64, "sgd", batch=32),
