@@ -14,7 +14,7 @@ import numpy as np
 
 from . import problems
 from .contenders import Step, UnavailableError, handwritten_step, nnscratch_step, products_step, torch_step
-from .timing import Sync, Timing, compare, ratio
+from .timing import Sync, Timing, compare, page_faults, ratio
 
 ENGINE = "nnscratch"
 NUMPY_PRODUCTS, TORCH_PRODUCTS = "matrix products only, NumPy", "matrix products only, torch"
@@ -27,10 +27,11 @@ class Settings:
     rounds: int = 31
     block_seconds: float = 0.03
     warmup_seconds: float = 0.2
+    fault_steps: int = 20  # steps over which page faults are counted
 
     @classmethod
     def quick(cls) -> Settings:
-        return cls(rounds=3, block_seconds=0.002, warmup_seconds=0.0)
+        return cls(rounds=3, block_seconds=0.002, warmup_seconds=0.0, fault_steps=2)
 
 
 @dataclass
@@ -62,6 +63,8 @@ def run_case(problem: problems.Problem, builders: Mapping[str, Callable[[], Step
         except UnavailableError as exc:
             notes.append(f"{name} skipped: {exc}")
     timings = compare(steps, settings.rounds, settings.block_seconds, settings.warmup_seconds, syncs) if steps else {}
+    for name, step in steps.items():
+        timings[name].faults_per_step = page_faults(step, settings.fault_steps)
     return CaseResult(problem.label, timings, goals or {}, notes)
 
 

@@ -25,15 +25,16 @@ def _fmt_ratio(value: float | None, goal: float | None) -> str:
 
 
 def timing_table(cases: list[CaseResult]) -> list[str]:
-    lines = ["| case | contender | median per step | noise (IQR/median) | nnscratch / contender |",
-             "|---|---|---|---|---|"]
+    lines = ["| case | contender | median per step | noise (IQR/median) | page faults per step | "
+             "nnscratch / contender |", "|---|---|---|---|---|---|"]
     for case in cases:
         for name, timing in case.timings.items():
             ratio = None if name == ENGINE else case.ratio(name)
-            lines.append(f"| {case.label} | {name} | {_fmt_time(timing.median)} | {timing.spread:.1%} | "
+            faults = "—" if timing.faults_per_step is None else f"{timing.faults_per_step:.0f}"
+            lines.append(f"| {case.label} | {name} | {_fmt_time(timing.median)} | {timing.spread:.1%} | {faults} | "
                          f"{_fmt_ratio(ratio, case.goals.get(name)) if name != ENGINE else ''} |")
         for note in case.notes:
-            lines.append(f"| {case.label} | *{note}* | | | |")
+            lines.append(f"| {case.label} | *{note}* | | | | |")
     return lines
 
 
@@ -121,6 +122,7 @@ def as_json(machine: dict[str, str], cases: list[CaseResult], memory: list[Memor
     return {
         "machine": machine,
         "timing": [{"case": c.label, "median_seconds": {n: t.median for n, t in c.timings.items()},
+                    "page_faults_per_step": {n: t.faults_per_step for n, t in c.timings.items()},
                     "ratios": {n: clean(c.ratio(n)) for n in c.timings if n != ENGINE}, "goals": c.goals,
                     "notes": c.notes} for c in cases],
         "memory": [{"case": m.label, "contender": m.contender, "peak": m.peak, "required": m.required,

@@ -11,7 +11,7 @@ from benchmarks.cases import Settings
 from benchmarks.contenders import UnavailableError, handwritten_step, nnscratch_step, torch_step
 from benchmarks.gpu import gpu_cases
 from benchmarks.runner import main
-from benchmarks.timing import compare, ratio
+from benchmarks.timing import compare, page_faults, ratio
 from nnscratch.backend import cupy_available
 
 
@@ -25,6 +25,7 @@ def test_quick_run_writes_report_plot_and_finite_ratios(tmp_path, capsys):
     assert ratios and all(math.isfinite(r) and r > 0 for r in ratios)
     assert all(math.isfinite(m["ratio"]) and m["peak"] > 0 for m in data["memory"])
     assert "sqrt 1-10-1" in capsys.readouterr().out
+    assert "page faults per step" in text
     mlp = next(case for case in data["timing"] if case["case"].startswith("MLP"))
     assert mlp["median_seconds"]["matrix products only, NumPy"] > 0
     if "torch CPU" in mlp["ratios"]:  # the BLAS floor under nnscratch / torch is reported beside it
@@ -96,3 +97,11 @@ def test_gradcheck_part_reports_what_issue_4s_run_returns(monkeypatch):
     fake.run = lambda quick=False: [{"mode": "full", "quick": quick}]
     monkeypatch.setitem(sys.modules, "benchmarks.bench_gradcheck", fake)
     assert gradcheck_section(True) == ["| mode | quick |", "|---|---|", "| full | True |"]
+
+
+def test_page_faults_counts_fresh_memory():
+    pytest.importorskip("resource")
+    assert page_faults(lambda: None, steps=3) < 50  # a step that touches nothing new
+    # 64 MiB is above glibc's largest mmap threshold: every call maps fresh memory and touches all of it,
+    # 16 384 pages of 4 KiB, or 32 of 2 MiB where NumPy's huge-page advice is taken
+    assert page_faults(lambda: np.ones(8 * 2**20), steps=2) >= 30
