@@ -34,6 +34,14 @@ class UnavailableError(Exception):
     """A contender that cannot run on this machine or branch (the message says why)."""
 
 
+def _import_torch() -> Any:
+    """torch, or :class:`UnavailableError` where it is not installed (it is optional)."""
+    try:
+        return importlib.import_module("torch")
+    except ImportError as exc:
+        raise UnavailableError("torch is not installed") from exc
+
+
 def nnscratch_step(problem: Problem, backend: str = "numpy") -> Step:
     """The engine's step: ``zero_grad``, forward, loss, ``backward``, ``optimizer.step()``."""
     net = ns.MLP(problem.sizes, dtype=problem.dtype, backend=backend, input_grad=False)  # X is data
@@ -113,10 +121,7 @@ def handwritten_step(problem: Problem, backend: str = "numpy") -> Step:
 
 def torch_step(problem: Problem, device: str = "cpu") -> Step:
     """``torch.nn.Sequential`` of Linear/ReLU, ``nn.MSELoss``, ``torch.optim.SGD``/``Adam``."""
-    try:
-        torch = importlib.import_module("torch")
-    except ImportError as exc:
-        raise UnavailableError("torch is not installed") from exc
+    torch = _import_torch()
     if device == "cuda" and not torch.cuda.is_available():
         raise UnavailableError("torch has no CUDA device here")
     dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[np.dtype(problem.dtype)]
@@ -160,10 +165,7 @@ def products_step(problem: Problem, library: str = "numpy") -> Step:
     grads = [rng.standard_normal((problem.batch, W.shape[1])).astype(problem.dtype) for W, _ in problem.weights]
     weights = [W for W, _ in problem.weights]
     if library == "torch":
-        try:
-            torch = importlib.import_module("torch")
-        except ImportError as exc:
-            raise UnavailableError("torch is not installed") from exc
+        torch = _import_torch()
         inputs, grads, weights = ([torch.from_numpy(a) for a in arrays] for arrays in (inputs, grads, weights))
 
     def step() -> float:
