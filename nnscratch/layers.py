@@ -39,9 +39,9 @@ def matmul(a: Any, b: Any, transposed: bool | None = None) -> Any:
     A broadcast's inner loop runs along the output's last axis, so a tall, narrow product
     (N > M > 1) is faster computed as its transpose, (M, N), and handed back as a transposed
     (column-major) view: ten loops of 500 elements instead of 500 loops of ten, 1.7x faster on
-    (500, 1) @ (1, 10) and 6x on (5000, 1) @ (1, 10) on a 2-core Xeon. ``transposed`` forces the layout instead:
-    an elementwise product of a row-major and a column-major array costs twice that of two
-    alike, so a gradient should be laid out like the array it will meet.
+    (500, 1) @ (1, 10) and 6x on (5000, 1) @ (1, 10) on a 2-core Xeon. ``transposed`` forces
+    the layout instead: an elementwise product of a row-major and a column-major array costs
+    twice that of two alike, so a gradient should be laid out like the array it will meet.
     """
     if a.shape[1] != 1:
         return a @ b
