@@ -34,8 +34,7 @@ def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return float(np.median(times)), result
 
 
-def _torch_checker(model: ns.MLP, x: np.ndarray, y: np.ndarray,
-                   threads: int | None) -> Callable[[bool], bool] | None:
+def _torch_checker(model: ns.MLP, x: np.ndarray, y: np.ndarray, threads: int | None) -> Callable[[bool], bool] | None:
     try:
         import torch
     except ImportError:
@@ -77,29 +76,63 @@ def run(quick: bool = False, torch_threads: int | None = 1) -> list[dict[str, An
     n_params = sum(p.data.size for p in model.parameters())
     repeats = 1 if quick else 5
     full_s, full = _time(lambda: ns.check_model(model, loss, x, y, rng=0), 1)
-    rows = [{"checker": "nnscratch check_model", "mode": "full", "seconds": full_s, "evaluations": full.evaluations,
-             "passed": full.passed}]
+    rows = [
+        {
+            "checker": "nnscratch check_model",
+            "mode": "full",
+            "seconds": full_s,
+            "evaluations": full.evaluations,
+            "passed": full.passed,
+        }
+    ]
     for probes in (2, 1):
-        seconds, fast = _time(lambda probes=probes: ns.check_model(model, loss, x, y, rng=0, fast=True,
-                                                                  probes=probes), repeats)
-        rows.append({"checker": "nnscratch check_model", "mode": f"fast ({probes} probe{'s' * (probes > 1)})",
-                     "seconds": seconds, "evaluations": fast.evaluations, "passed": fast.passed})
+        seconds, fast = _time(
+            lambda probes=probes: ns.check_model(model, loss, x, y, rng=0, fast=True, probes=probes), repeats
+        )
+        rows.append(
+            {
+                "checker": "nnscratch check_model",
+                "mode": f"fast ({probes} probe{'s' * (probes > 1)})",
+                "seconds": seconds,
+                "evaluations": fast.evaluations,
+                "passed": fast.passed,
+            }
+        )
     torch_check = _torch_checker(model, x, y, torch_threads)
     if torch_check is not None:
         for mode, is_fast in (("slow", False), ("fast", True)):
             seconds, passed = _time(lambda is_fast=is_fast: torch_check(is_fast), repeats if is_fast else 1)
-            rows.append({"checker": "torch.autograd.gradcheck", "mode": mode, "seconds": seconds,
-                         "evaluations": None, "passed": passed})
+            rows.append(
+                {
+                    "checker": "torch.autograd.gradcheck",
+                    "mode": mode,
+                    "seconds": seconds,
+                    "evaluations": None,
+                    "passed": passed,
+                }
+            )
     fast_s = rows[1]["seconds"]
     for row in rows:
-        row.update(parameters=n_params, per_nnscratch_full=row["seconds"] / full_s,
-                   per_nnscratch_fast=row["seconds"] / fast_s, seconds=round(row["seconds"], 5))
+        row.update(
+            parameters=n_params,
+            per_nnscratch_full=row["seconds"] / full_s,
+            per_nnscratch_fast=row["seconds"] / fast_s,
+            seconds=round(row["seconds"], 5),
+        )
     return rows
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    columns = ["checker", "mode", "parameters", "evaluations", "seconds", "per_nnscratch_full",
-               "per_nnscratch_fast", "passed"]
+    columns = [
+        "checker",
+        "mode",
+        "parameters",
+        "evaluations",
+        "seconds",
+        "per_nnscratch_full",
+        "per_nnscratch_fast",
+        "passed",
+    ]
     cells = [columns] + [[f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c]) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells)

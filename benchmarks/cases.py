@@ -52,8 +52,13 @@ class CaseResult:
         return None if r is None or contender not in self.goals else r <= self.goals[contender]
 
 
-def run_case(problem: problems.Problem, builders: Mapping[str, Callable[[], Step]], settings: Settings,
-             goals: dict[str, float] | None = None, syncs: Mapping[str, Sync] | None = None) -> CaseResult:
+def run_case(
+    problem: problems.Problem,
+    builders: Mapping[str, Callable[[], Step]],
+    settings: Settings,
+    goals: dict[str, float] | None = None,
+    syncs: Mapping[str, Sync] | None = None,
+) -> CaseResult:
     """Build every contender (noting those that cannot run) and time them in alternation."""
     steps: dict[str, Step] = {}
     notes: list[str] = []
@@ -83,8 +88,11 @@ def cpu_cases(settings: Settings, quick: bool = False) -> list[CaseResult]:
     """
 
     def contenders(problem: problems.Problem) -> dict[str, Callable[[], Step]]:
-        return {ENGINE: lambda: nnscratch_step(problem), "hand-written NumPy": lambda: handwritten_step(problem),
-                "torch CPU": lambda: torch_step(problem)}
+        return {
+            ENGINE: lambda: nnscratch_step(problem),
+            "hand-written NumPy": lambda: handwritten_step(problem),
+            "torch CPU": lambda: torch_step(problem),
+        }
 
     sqrt = problems.sqrt_problem()
     results = [run_case(sqrt, contenders(sqrt), settings, {"hand-written NumPy": 1.10, "torch CPU": 1 / 2.5})]
@@ -92,10 +100,14 @@ def cpu_cases(settings: Settings, quick: bool = False) -> list[CaseResult]:
         for optimizer in ("sgd", "adam"):
             mlp = problems.mlp_problem(dtype, optimizer, batch=128 if quick else 1024)
             torch_goal = 1.0 if dtype == np.float64 else 1.15
-            builders = {**contenders(mlp), NUMPY_PRODUCTS: lambda p=mlp: products_step(p, "numpy"),
-                        TORCH_PRODUCTS: lambda p=mlp: products_step(p, "torch")}
-            results.append(blas_note(run_case(mlp, builders, settings,
-                                              {"hand-written NumPy": 1.05, "torch CPU": torch_goal})))
+            builders = {
+                **contenders(mlp),
+                NUMPY_PRODUCTS: lambda p=mlp: products_step(p, "numpy"),
+                TORCH_PRODUCTS: lambda p=mlp: products_step(p, "torch"),
+            }
+            results.append(
+                blas_note(run_case(mlp, builders, settings, {"hand-written NumPy": 1.05, "torch CPU": torch_goal}))
+            )
     deep = problems.deep_narrow_problem(batch=100 if quick else 1000)
     results.append(run_case(deep, contenders(deep), settings))
     return results

@@ -47,9 +47,11 @@ def gpu_cases(settings: Settings, quick: bool = False) -> tuple[list[CaseResult]
     for batch in GPU_BATCHES[:1] if quick else GPU_BATCHES:
         for optimizer in ("sgd", "adam"):
             problem = problems.mlp_problem(np.float32, optimizer, batch=batch)
-            builders = {ENGINE: partial(nnscratch_step, problem, backend="cupy"),
-                        "hand-written CuPy": partial(handwritten_step, problem, backend="cupy"),
-                        "torch CUDA": partial(torch_step, problem, device="cuda")}
+            builders = {
+                ENGINE: partial(nnscratch_step, problem, backend="cupy"),
+                "hand-written CuPy": partial(handwritten_step, problem, backend="cupy"),
+                "torch CUDA": partial(torch_step, problem, device="cuda"),
+            }
             result = run_case(problem, builders, settings, {"torch CUDA": 1 / 0.8}, syncs)
             result.label += " (GPU)"
             results.append(result)

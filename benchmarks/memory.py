@@ -54,8 +54,9 @@ def required_bytes(problem: Problem) -> dict[str, int]:
     }
 
 
-def step_memory(problem: Problem, contender: str, build: Callable[[Problem], Callable[[], float]],
-                steps: int = 20) -> MemoryResult:
+def step_memory(
+    problem: Problem, contender: str, build: Callable[[Problem], Callable[[], float]], steps: int = 20
+) -> MemoryResult:
     """Peak traced bytes of one steady-state step of ``build(problem)``, and growth over ``steps`` more."""
     gc.collect()
     tracemalloc.start()

@@ -49,8 +49,17 @@ def sqrt_problem() -> Problem:
     """The square-root network: 1-10-1, N=500, float64, full-batch SGD at lr 0.05 (standardised data)."""
     x, y = sqrt_data(500, seed=0)
     x, y = (x - x.mean()) / x.std(), (y - y.mean()) / y.std()
-    return Problem("sqrt 1-10-1 N=500", [1, 10, 1], 500, np.dtype(np.float64), "sgd", 0.05,
-                   x, y, _weights([1, 10, 1], np.float64, None, 0))
+    return Problem(
+        "sqrt 1-10-1 N=500",
+        [1, 10, 1],
+        500,
+        np.dtype(np.float64),
+        "sgd",
+        0.05,
+        x,
+        y,
+        _weights([1, 10, 1], np.float64, None, 0),
+    )
 
 
 def mlp_problem(dtype: Any, optimizer: str, batch: int = 1024, sizes: tuple[int, ...] = (64, 256, 256, 1)) -> Problem:
@@ -61,8 +70,17 @@ def mlp_problem(dtype: Any, optimizer: str, batch: int = 1024, sizes: tuple[int,
     y = np.sin(X[:, :8]).sum(axis=1, keepdims=True) / 2 + 0.1 * rng.standard_normal((batch, 1))
     lr = 0.01 if optimizer == "sgd" else 1e-3
     name = f"MLP {'-'.join(map(str, sizes))} N={batch}"
-    return Problem(name, list(sizes), batch, dtype, optimizer, lr, X.astype(dtype), y.astype(dtype),
-                   _weights(list(sizes), dtype, None, 1))
+    return Problem(
+        name,
+        list(sizes),
+        batch,
+        dtype,
+        optimizer,
+        lr,
+        X.astype(dtype),
+        y.astype(dtype),
+        _weights(list(sizes), dtype, None, 1),
+    )
 
 
 def deep_narrow_problem(batch: int = 1000) -> Problem:
@@ -76,5 +94,14 @@ def deep_narrow_problem(batch: int = 1000) -> Problem:
     rng = np.random.default_rng(2)
     X = rng.standard_normal((batch, 2))
     y = rng.random((batch, 1))
-    return Problem(f"deep narrow 2-25x11-1 N={batch}", sizes, batch, np.dtype(np.float64), "adam", 0.01, X, y,
-                   _weights(sizes, np.float64, ns.init.uniform(-0.25, 0.25), 2))
+    return Problem(
+        f"deep narrow 2-25x11-1 N={batch}",
+        sizes,
+        batch,
+        np.dtype(np.float64),
+        "adam",
+        0.01,
+        X,
+        y,
+        _weights(sizes, np.float64, ns.init.uniform(-0.25, 0.25), 2),
+    )

@@ -25,26 +25,34 @@ def _fmt_ratio(value: float | None, goal: float | None) -> str:
 
 
 def timing_table(cases: list[CaseResult]) -> list[str]:
-    lines = ["| case | contender | median per step | noise (IQR/median) | page faults per step | "
-             "nnscratch / contender |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| case | contender | median per step | noise (IQR/median) | page faults per step | nnscratch / contender |",
+        "|---|---|---|---|---|---|",
+    ]
     for case in cases:
         for name, timing in case.timings.items():
             ratio = None if name == ENGINE else case.ratio(name)
             faults = "—" if timing.faults_per_step is None else f"{timing.faults_per_step:.0f}"
-            lines.append(f"| {case.label} | {name} | {_fmt_time(timing.median)} | {timing.spread:.1%} | {faults} | "
-                         f"{_fmt_ratio(ratio, case.goals.get(name)) if name != ENGINE else ''} |")
+            lines.append(
+                f"| {case.label} | {name} | {_fmt_time(timing.median)} | {timing.spread:.1%} | {faults} | "
+                f"{_fmt_ratio(ratio, case.goals.get(name)) if name != ENGINE else ''} |"
+            )
         for note in case.notes:
             lines.append(f"| {case.label} | *{note}* | | | | |")
     return lines
 
 
 def memory_table(results: list[MemoryResult]) -> list[str]:
-    lines = ["| case | contender | peak of one step | bytes that must exist | peak / required | growth over steps |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| case | contender | peak of one step | bytes that must exist | peak / required | growth over steps |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in results:
         goal = f" (goal ≤ 1.30: {'met' if r.ratio <= 1.3 else 'MISSED'})" if r.contender == ENGINE else ""
-        lines.append(f"| {r.label} | {r.contender} | {r.peak / 2**20:.2f} MiB | {r.required / 2**20:.2f} MiB | "
-                     f"{r.ratio:.3f}x{goal} | {r.growth:+d} B over {r.steps} steps |")
+        lines.append(
+            f"| {r.label} | {r.contender} | {r.peak / 2**20:.2f} MiB | {r.required / 2**20:.2f} MiB | "
+            f"{r.ratio:.3f}x{goal} | {r.growth:+d} B over {r.steps} steps |"
+        )
     return lines
 
 
@@ -56,20 +64,34 @@ def as_markdown_lines(result: Any) -> list[str]:
         def cell(value: Any) -> str:
             return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
 
-        return ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys),
-                *("| " + " | ".join(cell(row.get(k)) for k in keys) + " |" for row in result)]
+        return [
+            "| " + " | ".join(keys) + " |",
+            "|" + "---|" * len(keys),
+            *("| " + " | ".join(cell(row.get(k)) for k in keys) + " |" for row in result),
+        ]
     if isinstance(result, dict):
         return [f"- **{key}**: {value}" for key, value in result.items()]
     return str(result).splitlines()
 
 
-def markdown(machine: dict[str, str], cases: list[CaseResult], memory: list[MemoryResult],
-             extra: dict[str, list[str]], notes: list[str]) -> str:
+def markdown(
+    machine: dict[str, str],
+    cases: list[CaseResult],
+    memory: list[MemoryResult],
+    extra: dict[str, list[str]],
+    notes: list[str],
+) -> str:
     """The whole report; ``extra`` holds further sections (title -> Markdown lines)."""
     out = ["# nnscratch benchmarks", ""]
     out += [f"- **{key}**: {value}" for key, value in machine.items()]
-    out += ["", "Contenders alternate in rounds; times are medians over rounds and each ratio is the median of",
-            "the per-round ratios (below 1: nnscratch is faster).", "", "## Training step time", ""]
+    out += [
+        "",
+        "Contenders alternate in rounds; times are medians over rounds and each ratio is the median of",
+        "the per-round ratios (below 1: nnscratch is faster).",
+        "",
+        "## Training step time",
+        "",
+    ]
     out += timing_table(cases)
     out += ["", "## Peak memory of one training step (tracemalloc)", ""]
     out += memory_table(memory)
@@ -87,10 +109,15 @@ def plot(cases: list[CaseResult], memory: list[MemoryResult], path: Path) -> Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [(f"{case.label}\nvs {name}", value, case.goals.get(name))
-            for case in cases for name in case.timings if name != ENGINE and (value := case.ratio(name)) is not None]
-    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(14, max(4, 0.42 * len(rows) + 1.5)),
-                                     gridspec_kw={"width_ratios": [3, 2]})
+    rows = [
+        (f"{case.label}\nvs {name}", value, case.goals.get(name))
+        for case in cases
+        for name in case.timings
+        if name != ENGINE and (value := case.ratio(name)) is not None
+    ]
+    fig, (ax_t, ax_m) = plt.subplots(
+        1, 2, figsize=(14, max(4, 0.42 * len(rows) + 1.5)), gridspec_kw={"width_ratios": [3, 2]}
+    )
     ys = range(len(rows))
     colors = ["0.6" if goal is None else "C2" if value <= goal else "C3" for _, value, goal in rows]
     ax_t.barh(ys, [r[1] for r in rows], color=colors)
@@ -100,8 +127,10 @@ def plot(cases: list[CaseResult], memory: list[MemoryResult], path: Path) -> Non
     ax_t.axvline(1.0, color="0.5", ls="--", lw=1)
     ax_t.set_yticks(list(ys), [r[0] for r in rows], fontsize=7)
     ax_t.invert_yaxis()
-    ax_t.set(xlabel="nnscratch time / contender time (black tick: goal, below 1: nnscratch faster)",
-             title="Training-step time ratios (green: goal met, red: missed, grey: no goal)")
+    ax_t.set(
+        xlabel="nnscratch time / contender time (black tick: goal, below 1: nnscratch faster)",
+        title="Training-step time ratios (green: goal met, red: missed, grey: no goal)",
+    )
     labels = [f"{m.label}\n{m.contender}" for m in memory]
     colors = ["C0" if m.contender == ENGINE else "0.6" for m in memory]
     ax_m.barh(range(len(memory)), [m.ratio for m in memory], color=colors)
@@ -121,17 +150,35 @@ def as_json(machine: dict[str, str], cases: list[CaseResult], memory: list[Memor
 
     return {
         "machine": machine,
-        "timing": [{"case": c.label, "median_seconds": {n: t.median for n, t in c.timings.items()},
-                    "page_faults_per_step": {n: t.faults_per_step for n, t in c.timings.items()},
-                    "ratios": {n: clean(c.ratio(n)) for n in c.timings if n != ENGINE}, "goals": c.goals,
-                    "notes": c.notes} for c in cases],
-        "memory": [{"case": m.label, "contender": m.contender, "peak": m.peak, "required": m.required,
-                    "ratio": m.ratio, "growth": m.growth, "steps": m.steps} for m in memory],
+        "timing": [
+            {
+                "case": c.label,
+                "median_seconds": {n: t.median for n, t in c.timings.items()},
+                "page_faults_per_step": {n: t.faults_per_step for n, t in c.timings.items()},
+                "ratios": {n: clean(c.ratio(n)) for n in c.timings if n != ENGINE},
+                "goals": c.goals,
+                "notes": c.notes,
+            }
+            for c in cases
+        ],
+        "memory": [
+            {
+                "case": m.label,
+                "contender": m.contender,
+                "peak": m.peak,
+                "required": m.required,
+                "ratio": m.ratio,
+                "growth": m.growth,
+                "steps": m.steps,
+            }
+            for m in memory
+        ],
     }
 
 
-def write(out: Path, markdown_text: str, data: dict[str, Any], cases: list[CaseResult],
-          memory: list[MemoryResult]) -> list[Path]:
+def write(
+    out: Path, markdown_text: str, data: dict[str, Any], cases: list[CaseResult], memory: list[MemoryResult]
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "results.md", out / "results.png", out / "results.json"]
     paths[0].write_text(markdown_text, encoding="utf-8")

@@ -70,9 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (a few rounds; numbers mean little)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS threads for NumPy (and so torch); default: NumPy's own. On a busy shared machine "
-                             "use 1: a multi-threaded BLAS call waits for its slowest thread.")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS threads for NumPy (and so torch); default: NumPy's own. On a busy shared machine "
+        "use 1: a multi-threaded BLAS call waits for its slowest thread.",
+    )
     args = parser.parse_args(argv)
     with _threads(args.threads) as notes:
         text, paths = run(args.quick, args.out, notes)

@@ -49,8 +49,13 @@ def _block(step: Callable[[], object], number: int, sync: Sync | None) -> float:
     return (time.perf_counter() - start) / number
 
 
-def compare(steps: Mapping[str, Callable[[], object]], rounds: int = 15, block_seconds: float = 0.02,
-            warmup_seconds: float = 0.1, syncs: Mapping[str, Sync] | None = None) -> dict[str, Timing]:
+def compare(
+    steps: Mapping[str, Callable[[], object]],
+    rounds: int = 15,
+    block_seconds: float = 0.02,
+    warmup_seconds: float = 0.1,
+    syncs: Mapping[str, Sync] | None = None,
+) -> dict[str, Timing]:
     """Time each contender in ``steps`` in alternation; returns name -> :class:`Timing`.
 
     Warm-up runs every contender first (caches, lazily created optimizer state,
@@ -68,7 +73,7 @@ def compare(steps: Mapping[str, Callable[[], object]], rounds: int = 15, block_s
     number = max(1, int(block_seconds / max(slowest, 1e-9)))
     timings = {name: Timing(name) for name in names}
     for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             timings[name].per_round.append(_block(steps[name], number, syncs.get(name)))
     return timings
 

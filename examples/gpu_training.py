@@ -25,14 +25,14 @@ def train(backend: str, sizes: list[int], n: int, steps: int, seed: int = 0) -> 
     x = rng.standard_normal((n, sizes[0]))
     y = np.sqrt(np.abs(x).sum(axis=1, keepdims=True))
     y = (y - y.mean()) / y.std()
-    xb, yb = ns.to_backend(x, backend), ns.to_backend(y, backend)       # the data moves...
-    net = ns.MLP(sizes, rng=seed, backend=backend, input_grad=False)    # ...and the parameters are made there
+    xb, yb = ns.to_backend(x, backend), ns.to_backend(y, backend)  # the data moves...
+    net = ns.MLP(sizes, rng=seed, backend=backend, input_grad=False)  # ...and the parameters are made there
     loss_fn, opt = ns.MSELoss(), optim.Adam(net.parameters(), lr=1e-3)
     loss = float("nan")
     start = time.perf_counter()
     for _ in range(steps):
         opt.zero_grad()
-        loss = loss_fn(net(xb), yb)       # a Python float: this synchronises with the GPU every step
+        loss = loss_fn(net(xb), yb)  # a Python float: this synchronises with the GPU every step
         net.backward(loss_fn.backward())
         opt.step()
     return loss, (time.perf_counter() - start) / steps
@@ -46,8 +46,10 @@ def main() -> None:
         big = 16384 if backend == "cupy" else 1024  # a batch where a GPU pays; a smaller one on the CPU
         for sizes, n in (([1, 10, 1], 500), ([64, 256, 256, 1], big)):
             loss, per_step = train(backend, sizes, n, steps=200)
-            print(f"{backend:5s}  MLP {sizes!s:18s} batch {n:6d}: loss after 200 steps {loss:.4f}, "
-                  f"{per_step * 1e3:.2f} ms per step")
+            print(
+                f"{backend:5s}  MLP {sizes!s:18s} batch {n:6d}: loss after 200 steps {loss:.4f}, "
+                f"{per_step * 1e3:.2f} ms per step"
+            )
 
 
 if __name__ == "__main__":

@@ -26,15 +26,15 @@ from nnscratch import init, optim
 
 
 def train(x: np.ndarray, y: np.ndarray, lr: float, steps: int, seed: int = 0) -> ns.MLP:
-    net = ns.MLP([1, 10, 1], init=init.normal(0.01), rng=seed)   # Linear(1,10), ReLU, Linear(10,1)
+    net = ns.MLP([1, 10, 1], init=init.normal(0.01), rng=seed)  # Linear(1,10), ReLU, Linear(10,1)
     loss_fn = ns.MSELoss(reduction="mean")
     opt = optim.SGD(net.parameters(), lr=lr)
     for step in range(steps):
-        pred = net(x)                      # forward: each layer keeps what its backward needs
-        loss = loss_fn(pred, y)            # a Python float
-        opt.zero_grad()                    # gradients add up (+=) until reset, as in torch
-        net.backward(loss_fn.backward())   # d loss / d pred, then the chain rule layer by layer
-        opt.step()                         # p.data -= lr * p.grad for every parameter
+        pred = net(x)  # forward: each layer keeps what its backward needs
+        loss = loss_fn(pred, y)  # a Python float
+        opt.zero_grad()  # gradients add up (+=) until reset, as in torch
+        net.backward(loss_fn.backward())  # d loss / d pred, then the chain rule layer by layer
+        opt.step()  # p.data -= lr * p.grad for every parameter
         if step % (steps // 4) == 0 or step == steps - 1:
             print(f"  step {step:6d}  loss {loss:.5g}")
     return net
@@ -49,8 +49,8 @@ def kinks_inside(net: ns.MLP, x_model: np.ndarray) -> int:
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    x = np.abs(rng.standard_normal((500, 1)) * 1000)          # x: (500, 1), all positive, up to ~3000
-    y = np.sqrt(x) + 0.5 * rng.standard_normal((500, 1))     # y: (500, 1)
+    x = np.abs(rng.standard_normal((500, 1)) * 1000)  # x: (500, 1), all positive, up to ~3000
+    y = np.sqrt(x) + 0.5 * rng.standard_normal((500, 1))  # y: (500, 1)
 
     print("raw data, step 1e-6 (the document's settings, 30 000 of its 300 000 steps):")
     raw = train(x, y, lr=1e-6, steps=30_000)

@@ -146,8 +146,15 @@ class Identity(Module):
 
 
 ACTIVATIONS: dict[str, type[Module]] = {
-    "relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid, "softplus": Softplus,
-    "silu": SiLU, "exp": Exp, "log": Log, "identity": Identity,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "softplus": Softplus,
+    "silu": SiLU,
+    "exp": Exp,
+    "log": Log,
+    "identity": Identity,
 }
 
 

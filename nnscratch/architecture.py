@@ -41,22 +41,30 @@ class Builder:
         """Rebuild a module from its spec; any problem raises SerializationError."""
         if self.depth > MAX_DEPTH:
             raise SerializationError(f"the architecture is nested more than {MAX_DEPTH} levels deep.")
-        if not (isinstance(spec, dict) and isinstance(spec.get("type"), str) and isinstance(spec.get("config"), dict)
-                and isinstance(spec.get("children", []), list)):
-            raise SerializationError(f"an architecture entry must be {{'type': str, 'config': dict, "
-                                     f"'children': list}}, got {spec!r:.200}.")
+        if not (
+            isinstance(spec, dict)
+            and isinstance(spec.get("type"), str)
+            and isinstance(spec.get("config"), dict)
+            and isinstance(spec.get("children", []), list)
+        ):
+            raise SerializationError(
+                f"an architecture entry must be {{'type': str, 'config': dict, 'children': list}}, got {spec!r:.200}."
+            )
         entry = _REGISTRY.get(spec["type"])
         if entry is None:
-            raise SerializationError(f"the architecture names an unknown module type {spec['type']!r:.80}; known "
-                                     f"types: {', '.join(sorted(_REGISTRY))}.")
+            raise SerializationError(
+                f"the architecture names an unknown module type {spec['type']!r:.80}; known "
+                f"types: {', '.join(sorted(_REGISTRY))}."
+            )
         self.depth += 1
         try:
             module = entry.build(spec["config"], spec.get("children", []), self)
         except SerializationError:
             raise
         except (NNScratchError, TypeError, ValueError) as exc:
-            raise SerializationError(f"cannot rebuild {spec['type']} from config {spec['config']!r:.200}: "
-                                     f"{exc}") from exc
+            raise SerializationError(
+                f"cannot rebuild {spec['type']} from config {spec['config']!r:.200}: {exc}"
+            ) from exc
         finally:
             self.depth -= 1
         # Catches extra keys, children listed under a leaf, an MLP whose layers are not what its sizes build.
@@ -94,22 +102,35 @@ def register_module(cls: type[Module], get_config: Callable[[Any], dict[str, Any
 for _cls in ACTIVATIONS.values():
     register_module(_cls)
 register_module(LeakyReLU, lambda m: {"negative_slope": m.negative_slope})
-_register(_Entry(
-    Linear,
-    lambda m: {"in_features": m.in_features, "out_features": m.out_features, "bias": m.b is not None,
-               "dtype": m.dtype.name},
-    lambda config, children, b: Linear(**config, init=b.weights, backend=b.backend),
-))
-_register(_Entry(Sequential, lambda m: {},
-                 lambda config, children, b: Sequential(*map(b.build, children)), container=True))
-_register(_Entry(
-    MLP,
-    lambda m: {"sizes": list(m.sizes), "activation": m.activation, "final_activation": m.final_activation,
-               "dtype": m.layers[0].dtype.name},
-    # The children are listed for readers and checked against what the sizes build, not built from.
-    lambda config, children, b: MLP(**config, init=b.weights, backend=b.backend),
-    container=True,
-))
+_register(
+    _Entry(
+        Linear,
+        lambda m: {
+            "in_features": m.in_features,
+            "out_features": m.out_features,
+            "bias": m.b is not None,
+            "dtype": m.dtype.name,
+        },
+        lambda config, children, b: Linear(**config, init=b.weights, backend=b.backend),
+    )
+)
+_register(
+    _Entry(Sequential, lambda m: {}, lambda config, children, b: Sequential(*map(b.build, children)), container=True)
+)
+_register(
+    _Entry(
+        MLP,
+        lambda m: {
+            "sizes": list(m.sizes),
+            "activation": m.activation,
+            "final_activation": m.final_activation,
+            "dtype": m.layers[0].dtype.name,
+        },
+        # The children are listed for readers and checked against what the sizes build, not built from.
+        lambda config, children, b: MLP(**config, init=b.weights, backend=b.backend),
+        container=True,
+    )
+)
 
 
 def describe(module: Module) -> Spec:

@@ -20,8 +20,7 @@ from .errors import BackendError, ConfigError
 
 BACKENDS = ("numpy", "cupy", "auto")
 _INSTALL_HINT = (
-    "install it with `pip install 'nnscratch[gpu]'` (CuPy for CUDA 12), or "
-    "`pip install cupy-cuda13x` for CUDA 13"
+    "install it with `pip install 'nnscratch[gpu]'` (CuPy for CUDA 12), or `pip install cupy-cuda13x` for CUDA 13"
 )
 
 _default: str | None = None  # resolved lazily so that importing nnscratch never probes CuPy
@@ -97,8 +96,9 @@ class set_backend:  # noqa: N801 - used like a function, as torch.set_grad_enabl
     def __enter__(self) -> str:
         return get_backend()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         global _default
         self._previous, _default = None, self._previous
 

@@ -49,8 +49,11 @@ def _bench(args: argparse.Namespace) -> int:
     try:
         runner = importlib.import_module("benchmarks.runner")
     except ImportError as exc:
-        print(f"nnscratch bench needs the benchmarks/ folder of a source checkout ({exc}); "
-              "run `python -m benchmarks` from the repository root.", file=sys.stderr)
+        print(
+            f"nnscratch bench needs the benchmarks/ folder of a source checkout ({exc}); "
+            "run `python -m benchmarks` from the repository root.",
+            file=sys.stderr,
+        )
         return 2
     argv = ["--out", args.out] if args.out else []
     argv += ["--threads", str(args.threads)] if args.threads is not None else []
@@ -60,8 +63,15 @@ def _bench(args: argparse.Namespace) -> int:
 def _gradcheck(args: argparse.Namespace) -> int:
     from .gradcheck.cases import check_random_mlp
 
-    report = check_random_mlp(args.sizes, args.activation, args.loss, reduction=args.reduction, batch=args.batch,
-                              fast=args.fast, seed=args.seed)
+    report = check_random_mlp(
+        args.sizes,
+        args.activation,
+        args.loss,
+        reduction=args.reduction,
+        batch=args.batch,
+        fast=args.fast,
+        seed=args.seed,
+    )
     print(report)
     return 0 if report.passed else 1
 
@@ -100,8 +110,13 @@ def _doctor(args: argparse.Namespace) -> int:
     loss_fn = {"mse": MSELoss, "l1": L1Loss, "huber": HuberLoss}[args.loss]()
     before, during = checkup(model, X, y, loss_fn, args.epochs, args.lr, args.batch_size, seed=args.seed)
     if args.json:
-        print(json.dumps({"before_training": before.to_dict(),
-                          "training": during.to_dict() if during else None}, indent=2, default=str))
+        print(
+            json.dumps(
+                {"before_training": before.to_dict(), "training": during.to_dict() if during else None},
+                indent=2,
+                default=str,
+            )
+        )
         return 0
     print("Before training (diagnose):\n" + str(before))
     if during is not None:

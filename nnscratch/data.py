@@ -28,11 +28,15 @@ def check_pair(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> int:
     x_name, y_name = names
     for name, a in zip(names, (X, y)):
         if getattr(a, "ndim", 0) < 1:
-            raise ShapeError(f"{name} must be an array with samples on the first axis, got {type(a).__name__} "
-                             f"of shape {getattr(a, 'shape', None)}.")
+            raise ShapeError(
+                f"{name} must be an array with samples on the first axis, got {type(a).__name__} "
+                f"of shape {getattr(a, 'shape', None)}."
+            )
     if len(X) != len(y):
-        raise ShapeError(f"{x_name} and {y_name} must have the same number of samples: {x_name} has {len(X)} "
-                         f"(shape {tuple(X.shape)}), {y_name} has {len(y)} (shape {tuple(y.shape)}).")
+        raise ShapeError(
+            f"{x_name} and {y_name} must have the same number of samples: {x_name} has {len(X)} "
+            f"(shape {tuple(X.shape)}), {y_name} has {len(y)} (shape {tuple(y.shape)})."
+        )
     if len(X) == 0:
         raise ShapeError(f"{x_name} and {y_name} are empty (shape {tuple(X.shape)}); there is nothing to batch.")
     return len(X)
@@ -79,8 +83,10 @@ class Standardizer:
         own = getattr(x, "dtype", None)
         x = as_float_array(x, "x", own if own in (np.float32, np.float64) else np.float64)
         if x.shape[1:] != self.mean_.shape:
-            raise ShapeError(f"Standardizer was fitted on samples of shape {tuple(self.mean_.shape)}, "
-                             f"{where} got x of shape {tuple(x.shape)} (samples of shape {tuple(x.shape[1:])}).")
+            raise ShapeError(
+                f"Standardizer was fitted on samples of shape {tuple(self.mean_.shape)}, "
+                f"{where} got x of shape {tuple(x.shape)} (samples of shape {tuple(x.shape[1:])})."
+            )
         return x
 
     def transform(self, x: Any) -> Any:
@@ -106,8 +112,9 @@ def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
     return n // batch_size if drop_last else math.ceil(n / batch_size)
 
 
-def minibatches(X: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Any = None,
-                drop_last: bool = False) -> Iterator[tuple[Any, Any]]:
+def minibatches(
+    X: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Any = None, drop_last: bool = False
+) -> Iterator[tuple[Any, Any]]:
     """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch).
 
     With ``shuffle`` the order is a fresh permutation drawn from ``rng`` at each call
@@ -124,8 +131,9 @@ def minibatches(X: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Any 
         yield _take(X, index), _take(y, index)
 
 
-def train_test_split(X: Any, y: Any, test_size: float | int = 0.25, rng: Any = None,
-                     shuffle: bool = True) -> tuple[Any, Any, Any, Any]:
+def train_test_split(
+    X: Any, y: Any, test_size: float | int = 0.25, rng: Any = None, shuffle: bool = True
+) -> tuple[Any, Any, Any, Any]:
     """Split into ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
 
     ``test_size`` is a fraction in (0, 1) (the test set gets ceil(fraction · N) samples)
@@ -140,8 +148,10 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.25, rng: Any = N
     else:
         raise ConfigError(f"test_size must be a fraction in (0, 1) or a sample count, got {test_size!r}.")
     if not 1 <= n_test <= n - 1:
-        raise ConfigError(f"test_size={test_size!r} leaves {n_test} test and {n - n_test} training samples out of "
-                          f"{n}; both sets need at least one.")
+        raise ConfigError(
+            f"test_size={test_size!r} leaves {n_test} test and {n - n_test} training samples out of "
+            f"{n}; both sets need at least one."
+        )
     order = as_generator(rng).permutation(n) if shuffle else np.arange(n)
-    train, test = order[: n - n_test], order[n - n_test:]
+    train, test = order[: n - n_test], order[n - n_test :]
     return _take(X, train), _take(X, test), _take(y, train), _take(y, test)

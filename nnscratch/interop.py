@@ -34,14 +34,18 @@ def _torch_names(model: Module) -> Iterator[tuple[str, Parameter, bool]]:
             if module.b is not None:
                 yield prefix + "bias", module.b, False
         elif any(isinstance(value, Parameter) for value in vars(module).values()):
-            raise ConfigError(f"module {name or 'model'!r} ({type(module).__name__}) has parameters that have no "
-                              "torch counterpart known to nnscratch.interop; only Linear layers are mapped.")
+            raise ConfigError(
+                f"module {name or 'model'!r} ({type(module).__name__}) has parameters that have no "
+                "torch counterpart known to nnscratch.interop; only Linear layers are mapped."
+            )
 
 
 def to_torch_state_dict(model: Module) -> dict[str, np.ndarray]:
     """torch-layout copies of the weights: ``{"0.weight": W.T (out, in), "0.bias": b (out,), ...}``."""
-    return {key: np.array(to_numpy(p.data).T if transposed else to_numpy(p.data), order="C")  # copies
-            for key, p, transposed in _torch_names(model)}
+    return {
+        key: np.array(to_numpy(p.data).T if transposed else to_numpy(p.data), order="C")  # copies
+        for key, p, transposed in _torch_names(model)
+    }
 
 
 def _as_numpy(value: Any, key: str) -> np.ndarray:
@@ -65,8 +69,10 @@ def from_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
     missing = [key for key, _, _ in targets if key not in state_dict]
     unexpected = sorted(set(state_dict) - {key for key, _, _ in targets})
     if missing or unexpected:
-        raise ConfigError(f"state_dict names do not match the model: missing {missing}, unexpected {unexpected}. "
-                          f"The model expects {[key for key, _, _ in targets]}.")
+        raise ConfigError(
+            f"state_dict names do not match the model: missing {missing}, unexpected {unexpected}. "
+            f"The model expects {[key for key, _, _ in targets]}."
+        )
     new: list[tuple[Parameter, np.ndarray]] = []
     for key, p, transposed in targets:  # check everything before changing anything
         value = _as_numpy(state_dict[key], key)

@@ -61,9 +61,18 @@ class Linear(Module):
     do not require grad. In a 64-256-256-1 MLP that product is 7% of a training step.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, init: Any = None,
-                 rng: Any = None, dtype: Any = np.float64, backend: str | None = None,
-                 input_grad: bool = True) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        init: Any = None,
+        rng: Any = None,
+        dtype: Any = np.float64,
+        backend: str | None = None,
+        input_grad: bool = True,
+    ) -> None:
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ConfigError(f"Linear {name} must be a positive integer, got {value!r}.")
@@ -95,8 +104,10 @@ class Linear(Module):
         (N, D) arrays are alive at once. So each forward allows one backward.
         """
         if self.x is None:
-            raise CallOrderError(f"{self!r}.backward() called before forward(), or twice after one forward: each "
-                                 "backward uses up the input its forward saved; run the forward pass first.")
+            raise CallOrderError(
+                f"{self!r}.backward() called before forward(), or twice after one forward: each "
+                "backward uses up the input its forward saved; run the forward pass first."
+            )
         if getattr(grad_out, "shape", None) != (self.x.shape[0], self.out_features):
             raise ShapeError(
                 f"{self!r}.backward expects grad_out of shape {(self.x.shape[0], self.out_features)} "
@@ -140,8 +151,10 @@ class Sequential(Module):
     def backward(self, grad_out: Any) -> Any:
         for layer in reversed(self.layers):
             if grad_out is None:
-                raise ConfigError(f"{layer!r} got no gradient (None) from the layer after it: only the first layer "
-                                  "of a Sequential may skip its input gradient (input_grad=False).")
+                raise ConfigError(
+                    f"{layer!r} got no gradient (None) from the layer after it: only the first layer "
+                    "of a Sequential may skip its input gradient (input_grad=False)."
+                )
             grad_out = layer.run_backward(grad_out)
         return grad_out
 
@@ -161,9 +174,18 @@ class MLP(Sequential):
     training loop, which never uses d loss / d input, can skip computing it.
     """
 
-    def __init__(self, sizes: list[int] | tuple[int, ...], activation: str = "relu",
-                 final_activation: str | None = None, *, init: Any = None, rng: Any = None,
-                 dtype: Any = np.float64, backend: str | None = None, input_grad: bool = True) -> None:
+    def __init__(
+        self,
+        sizes: list[int] | tuple[int, ...],
+        activation: str = "relu",
+        final_activation: str | None = None,
+        *,
+        init: Any = None,
+        rng: Any = None,
+        dtype: Any = np.float64,
+        backend: str | None = None,
+        input_grad: bool = True,
+    ) -> None:
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ConfigError(f"MLP sizes needs at least an input and an output size, got {sizes}.")
@@ -173,8 +195,9 @@ class MLP(Sequential):
         gen = as_generator(rng)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(Linear(n_in, n_out, init=init, rng=gen, dtype=dtype, backend=backend,
-                                 input_grad=input_grad or i > 0))
+            layers.append(
+                Linear(n_in, n_out, init=init, rng=gen, dtype=dtype, backend=backend, input_grad=input_grad or i > 0)
+            )
             last = i == len(sizes) - 2
             name = final_activation if last else activation
             if name is not None:

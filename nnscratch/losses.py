@@ -56,8 +56,14 @@ class Loss:
 
     def _check(self, pred: Any, target: Any) -> tuple[Any, Any]:
         dtype = getattr(pred, "dtype", None)
-        if (dtype is not None and dtype in _FLOATS and type(target) is type(pred) and target.dtype == dtype
-                and target.shape == pred.shape and pred.size):
+        if (
+            dtype is not None
+            and dtype in _FLOATS
+            and type(target) is type(pred)
+            and target.dtype == dtype
+            and target.shape == pred.shape
+            and pred.size
+        ):
             self.broadcasted = False  # the usual case, settled by a few attribute reads
             return pred, target
         pred = as_float_array(pred, "pred")
@@ -71,7 +77,10 @@ class Loss:
                 raise ShapeError(self._mismatch_message(pred.shape, target.shape, shape))
             warnings.warn(
                 f"{type(self).__name__}: pred {tuple(pred.shape)} and target {tuple(target.shape)} are "
-                f"broadcast to {shape}, as torch would do silently.", BroadcastWarning, stacklevel=3)
+                f"broadcast to {shape}, as torch would do silently.",
+                BroadcastWarning,
+                stacklevel=3,
+            )
             self.broadcasted = True
         if pred.size == 0:
             raise ShapeError(f"{type(self).__name__} got an empty batch: pred has shape {tuple(pred.shape)}.")
@@ -88,8 +97,10 @@ class Loss:
         msg = f"{type(self).__name__}: pred has shape {tuple(pred_shape)} but target has shape {tuple(target_shape)}."
         if shape is None:
             return msg + " The shapes must be equal."
-        msg += (f" torch would silently broadcast them to {shape} and compare every prediction with every "
-                "target, so the network learns to predict the mean.")
+        msg += (
+            f" torch would silently broadcast them to {shape} and compare every prediction with every "
+            "target, so the network learns to predict the mean."
+        )
         if len(pred_shape) == 2 and pred_shape[1] == 1 and tuple(target_shape) == (pred_shape[0],):
             msg += " Fix: target.reshape(-1, 1)."
         return msg + " Pass broadcast=True to reproduce torch's behaviour on purpose."
@@ -110,8 +121,10 @@ class Loss:
     def backward(self, grad_output: Any = 1.0) -> Any:
         """d loss / d pred, shape of pred. ``grad_output`` scales it (an array for "none")."""
         if self._pred_shape is None:
-            raise CallOrderError(f"{type(self).__name__}.backward() called before the loss was computed; "
-                                 "call loss_fn(pred, target) first.")
+            raise CallOrderError(
+                f"{type(self).__name__}.backward() called before the loss was computed; "
+                "call loss_fn(pred, target) first."
+            )
         grad = self.elementwise_grad()
         if getattr(grad_output, "ndim", 0):
             scale = as_float_array(grad_output, "grad_output", grad.dtype)  # float64 must not upcast float32

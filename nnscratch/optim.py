@@ -43,8 +43,10 @@ from .validation import check_choice
 def _check_lr(value: Any) -> float:
     """A learning rate is a positive finite number (a zero rate trains nothing, a negative one ascends)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"lr must be a positive finite number, got {value!r}"
-                          + ("; to freeze parameters, leave them out of the optimizer." if value == 0 else "."))
+        raise ConfigError(
+            f"lr must be a positive finite number, got {value!r}"
+            + ("; to freeze parameters, leave them out of the optimizer." if value == 0 else ".")
+        )
     return float(value)
 
 
@@ -149,39 +151,55 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyper-parameters and buffers saved by :meth:`state_dict` (copied onto each
         parameter's backend and dtype)."""
-        if not (isinstance(state_dict, dict) and isinstance(state_dict.get("state"), dict)
-                and isinstance(state_dict.get("param_groups"), list)):
-            raise ConfigError("state_dict must be a dict with 'state' (dict) and 'param_groups' (list), as "
-                              f"state_dict() returns; got {type(state_dict).__name__} {str(state_dict)[:80]}.")
+        if not (
+            isinstance(state_dict, dict)
+            and isinstance(state_dict.get("state"), dict)
+            and isinstance(state_dict.get("param_groups"), list)
+        ):
+            raise ConfigError(
+                "state_dict must be a dict with 'state' (dict) and 'param_groups' (list), as "
+                f"state_dict() returns; got {type(state_dict).__name__} {str(state_dict)[:80]}."
+            )
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ConfigError(f"state_dict has {len(groups)} param groups, this optimizer has "
-                              f"{len(self.param_groups)}; load it into an optimizer built the same way.")
+            raise ConfigError(
+                f"state_dict has {len(groups)} param groups, this optimizer has "
+                f"{len(self.param_groups)}; load it into an optimizer built the same way."
+            )
         for saved, group in zip(groups, self.param_groups):
             if len(saved["params"]) != len(group["params"]):
-                raise ConfigError(f"a saved param group has {len(saved['params'])} parameters, this one has "
-                                  f"{len(group['params'])}; load it into an optimizer built the same way.")
+                raise ConfigError(
+                    f"a saved param group has {len(saved['params'])} parameters, this one has "
+                    f"{len(group['params'])}; load it into an optimizer built the same way."
+                )
         params = self.parameters()
         for index, buffers in state_dict["state"].items():
             position = int(index) if str(index).isdigit() else -1  # torch's int keys, or their str form
             if not (0 <= position < len(params) and isinstance(buffers, dict)):
-                raise ConfigError(f"state_dict has state for parameter {index!r}, but this optimizer has parameters "
-                                  f"0..{len(params) - 1}; load it into an optimizer built the same way.")
+                raise ConfigError(
+                    f"state_dict has state for parameter {index!r}, but this optimizer has parameters "
+                    f"0..{len(params) - 1}; load it into an optimizer built the same way."
+                )
             p = params[position]
             for key, value in buffers.items():
                 if hasattr(value, "shape") and tuple(value.shape) != p.shape:
-                    raise ShapeError(f"state_dict buffer {key!r} of parameter {index} has shape "
-                                     f"{tuple(value.shape)}, the parameter has shape {p.shape}.")
+                    raise ShapeError(
+                        f"state_dict buffer {key!r} of parameter {index} has shape "
+                        f"{tuple(value.shape)}, the parameter has shape {p.shape}."
+                    )
         for saved, group in zip(groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
         for i, p in enumerate(params):
             buffers = state_dict["state"].get(i, state_dict["state"].get(str(i), {}))
-            p.state = {k: to_backend(v, backend_of(p.data)).astype(p.dtype, copy=True) if hasattr(v, "shape") else v
-                       for k, v in buffers.items()}
+            p.state = {
+                k: to_backend(v, backend_of(p.data)).astype(p.dtype, copy=True) if hasattr(v, "shape") else v
+                for k, v in buffers.items()
+            }
 
     def __repr__(self) -> str:
-        groups = ", ".join("{" + ", ".join(f"{k}={v!r}" for k, v in g.items() if k != "params") + "}"
-                           for g in self.param_groups)
+        groups = ", ".join(
+            "{" + ", ".join(f"{k}={v!r}" for k, v in g.items() if k != "params") + "}" for g in self.param_groups
+        )
         return f"{type(self).__name__}({groups})"
 
 
@@ -196,18 +214,29 @@ class SGD(Optimizer):
         p = p - lr g
     """
 
-    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=bool(nesterov),
-                                      weight_decay=weight_decay))
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=bool(nesterov), weight_decay=weight_decay),
+        )
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         _check_hyper("momentum", group["momentum"])
         _check_hyper("dampening", group["dampening"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ConfigError("nesterov=True needs momentum > 0 and dampening = 0 (as in torch), got "
-                              f"momentum={group['momentum']}, dampening={group['dampening']}.")
+            raise ConfigError(
+                "nesterov=True needs momentum > 0 and dampening = 0 (as in torch), got "
+                f"momentum={group['momentum']}, dampening={group['dampening']}."
+            )
 
     def step(self) -> None:
         """Plain SGD (no momentum, no weight decay) is the textbook line ``p = p - lr g``, written once
@@ -260,17 +289,35 @@ class Adam(Optimizer):
 
     _decoupled = False
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float | None = None, weight_decay: float = 0.0, amsgrad: bool = False,
-                 semantics: str = "torch") -> None:
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float | None = None,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        semantics: str = "torch",
+    ) -> None:
         check_choice(semantics, "semantics", ("torch", "keras"))
         if eps is None:
             eps = 1e-7 if semantics == "keras" else 1e-8
         if semantics == "keras" and weight_decay != 0:
-            raise ConfigError(f"semantics='keras' has no weight decay (got weight_decay={weight_decay}); "
-                              "use AdamW for decoupled weight decay.")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=bool(amsgrad), semantics=semantics))
+            raise ConfigError(
+                f"semantics='keras' has no weight decay (got weight_decay={weight_decay}); "
+                "use AdamW for decoupled weight decay."
+            )
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=bool(amsgrad),
+                semantics=semantics,
+            ),
+        )
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
@@ -296,10 +343,10 @@ class Adam(Optimizer):
                 p.data *= 1 - lr * wd
             else:
                 g = g + wd * p.data
-        tmp = xp.subtract(g, m)             # m += (1 - β1)(g - m): torch's lerp, Keras's form
+        tmp = xp.subtract(g, m)  # m += (1 - β1)(g - m): torch's lerp, Keras's form
         tmp *= 1 - beta1
         m += tmp
-        xp.multiply(g, g, out=tmp)          # v = β2 v + (1 - β2) g²
+        xp.multiply(g, g, out=tmp)  # v = β2 v + (1 - β2) g²
         tmp *= 1 - beta2
         v *= beta2
         v += tmp
@@ -323,24 +370,41 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
 
 class RMSprop(Optimizer):
     """RMSprop as in torch (α the smoothing constant, μ the momentum, λ the weight decay)::
 
-        g = g + λ p
-        s = α s + (1 - α) g²
-        a = sqrt(s - ḡ²) + eps,  ḡ = α ḡ + (1 - α) g     (centered)     a = sqrt(s) + eps  (otherwise)
-        b = μ b + g / a;  p = p - lr b                    (μ > 0)         p = p - lr g / a   (otherwise)
+    g = g + λ p
+    s = α s + (1 - α) g²
+    a = sqrt(s - ḡ²) + eps,  ḡ = α ḡ + (1 - α) g     (centered)     a = sqrt(s) + eps  (otherwise)
+    b = μ b + g / a;  p = p - lr b                    (μ > 0)         p = p - lr g / a   (otherwise)
     """
 
-    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=bool(centered)))
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=bool(centered)),
+        )
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)

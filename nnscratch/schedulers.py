@@ -22,8 +22,10 @@ from .validation import check_choice, check_positive
 
 def _check_optimizer(optimizer: Any) -> None:
     if not isinstance(getattr(optimizer, "param_groups", None), list):
-        raise ConfigError(f"a scheduler needs an optimizer with param_groups (nnscratch.optim.SGD, Adam...), "
-                          f"got {type(optimizer).__name__}.")
+        raise ConfigError(
+            f"a scheduler needs an optimizer with param_groups (nnscratch.optim.SGD, Adam...), "
+            f"got {type(optimizer).__name__}."
+        )
 
 
 class LRScheduler:
@@ -67,8 +69,10 @@ class LRScheduler:
             raise ConfigError(f"state_dict must be a dict, got {type(state_dict).__name__}.")
         unknown = set(state_dict) - (set(self.__dict__) - {"optimizer"})
         if unknown:
-            raise ConfigError(f"state_dict has entries {sorted(map(str, unknown))} that a {type(self).__name__} "
-                              "does not have; load it into the scheduler type that saved it.")
+            raise ConfigError(
+                f"state_dict has entries {sorted(map(str, unknown))} that a {type(self).__name__} "
+                "does not have; load it into the scheduler type that saved it."
+            )
         self.__dict__.update(state_dict)
 
     def _current(self) -> list[float]:
@@ -120,8 +124,10 @@ class CosineAnnealingLR(LRScheduler):
         if e == 0:
             return self._current()
         if (e - 1 - T) % (2 * T) == 0:  # the bottom of the cosine, where the ratio below is 0/0
-            return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for lr, base in zip(self._current(), self.base_lrs)]
+            return [
+                lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for lr, base in zip(self._current(), self.base_lrs)
+            ]
         ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current()]
 
@@ -136,9 +142,18 @@ class ReduceLROnPlateau:
     ``eps``), and ``cooldown`` epochs follow during which bad epochs are not counted.
     """
 
-    def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1, patience: int = 10,
-                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
-                 min_lr: float | list[float] = 0.0, eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        optimizer: Any,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0.0,
+        eps: float = 1e-8,
+    ) -> None:
         _check_optimizer(optimizer)
         if not (isinstance(factor, (int, float)) and 0 < factor < 1):
             raise ConfigError(f"factor must be a number in (0, 1), got {factor!r}.")

@@ -45,12 +45,27 @@ _META = "meta.json"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same checkpoint gives the same bytes
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 # What a damaged zip or npy member can raise while being parsed; all become SerializationError.
-_DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, KeyError, EOFError, OSError, struct.error,
-           zlib.error, NotImplementedError, RuntimeError, UnicodeDecodeError, OverflowError, MemoryError,
-           RecursionError, TypeError)
+_DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    ValueError,
+    KeyError,
+    EOFError,
+    OSError,
+    struct.error,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    UnicodeDecodeError,
+    OverflowError,
+    MemoryError,
+    RecursionError,
+    TypeError,
+)
 
 
 # --- nested values (state dicts, RNG state, extras) <-> JSON + arrays -------------------------------
+
 
 def _pack(value: Any, prefix: str, arrays: dict[str, np.ndarray], where: str) -> Any:
     """Return a JSON-able copy of ``value`` with each array moved into ``arrays``.
@@ -73,8 +88,9 @@ def _pack(value: Any, prefix: str, arrays: dict[str, np.ndarray], where: str) ->
     if isinstance(value, dict):
         for key in value:
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise SerializationError(f"{where} has a key {key!r} of type {type(key).__name__}; "
-                                         "only str and int keys can be saved.")
+                raise SerializationError(
+                    f"{where} has a key {key!r} of type {type(key).__name__}; only str and int keys can be saved."
+                )
         return {"__dict__": [[k, _pack(v, prefix, arrays, f"{where}[{k!r}]")] for k, v in value.items()]}
     raise SerializationError(
         f"{where} holds a {type(value).__name__}, which cannot be saved safely: use numbers, strings, "
@@ -90,7 +106,7 @@ def _unpack(value: Any, arrays: dict[str, np.ndarray], backend: str) -> Any:
         return value
     if len(value) != 1:
         raise SerializationError(f"unexpected object {value!r:.120} in the file's values.")
-    (tag, inner), = value.items()
+    ((tag, inner),) = value.items()
     if tag == "__dict__":
         if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int)) for p in inner):
             raise SerializationError(f"malformed dict entry {inner!r:.120} in the file's values.")
@@ -103,6 +119,7 @@ def _unpack(value: Any, arrays: dict[str, np.ndarray], backend: str) -> Any:
 
 
 # --- the checkpoint object ---------------------------------------------------------------------------
+
 
 @dataclass
 class Checkpoint:
@@ -128,27 +145,34 @@ class Checkpoint:
 
         The optimizer must be built on ``checkpoint.model.parameters()`` in the same order.
         """
-        for obj, state, kind, label in ((optimizer, self.optimizer_state, self.optimizer_type, "optimizer"),
-                                        (scheduler, self.scheduler_state, self.scheduler_type, "scheduler")):
+        for obj, state, kind, label in (
+            (optimizer, self.optimizer_state, self.optimizer_type, "optimizer"),
+            (scheduler, self.scheduler_state, self.scheduler_type, "scheduler"),
+        ):
             if obj is None:
                 continue
             if state is None:
                 raise ConfigError(f"the checkpoint holds no {label} state; save it with save(..., {label}=...).")
             if type(obj).__name__ != kind:
-                raise ConfigError(f"the checkpoint holds {kind} state but {label} is a {type(obj).__name__}; "
-                                  f"build a {kind} to restore it into.")
+                raise ConfigError(
+                    f"the checkpoint holds {kind} state but {label} is a {type(obj).__name__}; "
+                    f"build a {kind} to restore it into."
+                )
             obj.load_state_dict(state)
         if rng is not None:
             if self.rng is None:
                 raise ConfigError("the checkpoint holds no RNG state; save it with save(..., rng=generator).")
             saved, given = type(self.rng.bit_generator).__name__, type(rng.bit_generator).__name__
             if saved != given:
-                raise ConfigError(f"the checkpoint holds {saved} state but rng uses {given}; pass a Generator "
-                                  f"built on {saved}, or use checkpoint.rng itself.")
+                raise ConfigError(
+                    f"the checkpoint holds {saved} state but rng uses {given}; pass a Generator "
+                    f"built on {saved}, or use checkpoint.rng itself."
+                )
             rng.bit_generator.state = self.rng.bit_generator.state
 
 
 # --- save --------------------------------------------------------------------------------------------
+
 
 def _rng_state(rng: Any) -> dict[str, Any]:
     if not isinstance(rng, np.random.Generator):
@@ -198,8 +222,16 @@ def _atomic_write(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]
     _fsync_dir(directory)
 
 
-def save(path: str | os.PathLike, model: Module, optimizer: Any = None, scheduler: Any = None, *,
-         epoch: int | None = None, rng: np.random.Generator | None = None, **extra: Any) -> None:
+def save(
+    path: str | os.PathLike,
+    model: Module,
+    optimizer: Any = None,
+    scheduler: Any = None,
+    *,
+    epoch: int | None = None,
+    rng: np.random.Generator | None = None,
+    **extra: Any,
+) -> None:
     """Write ``model`` (and optionally a training checkpoint) to ``path``, atomically.
 
     ``optimizer``/``scheduler``: objects with ``state_dict()``; ``epoch``: the number of epochs
@@ -218,7 +250,10 @@ def save(path: str | os.PathLike, model: Module, optimizer: Any = None, schedule
     # What we write we must be able to read: rebuilding catches e.g. an MLP whose layers were replaced.
     _rebuild(spec, arrays, "numpy")
     meta: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "nnscratch_version": __version__, "architecture": spec,
+        "format": FORMAT,
+        "version": VERSION,
+        "nnscratch_version": __version__,
+        "architecture": spec,
         "optimizer_type": None if optimizer is None else type(optimizer).__name__,
         "optimizer": None if optimizer is None else _pack(optimizer.state_dict(), "optimizer", arrays, "optimizer"),
         "scheduler_type": None if scheduler is None else type(scheduler).__name__,
@@ -232,6 +267,7 @@ def save(path: str | os.PathLike, model: Module, optimizer: Any = None, schedule
 
 
 # --- load --------------------------------------------------------------------------------------------
+
 
 def _read_meta(zf: zipfile.ZipFile, file_size: int) -> dict[str, Any]:
     infos = zf.infolist()
@@ -282,16 +318,19 @@ def _read_array(zf: zipfile.ZipFile, name: str, entry: Any) -> np.ndarray:
 
 def _rebuild(spec: Any, arrays: dict[str, np.ndarray], backend: str) -> Module:
     """The model ``spec`` describes, holding the ``model/...`` arrays, which must fit it exactly."""
-    stored = {name[len("model/"):]: a for name, a in arrays.items() if name.startswith("model/")}
+    stored = {name[len("model/") :]: a for name, a in arrays.items() if name.startswith("model/")}
     model = build(spec, WeightBudget(sum(a.size for a in stored.values())), backend)
     params = dict(model.named_parameters())
     if set(params) != set(stored):
-        raise SerializationError(f"the stored parameters {sorted(stored)} do not match the architecture's "
-                                 f"{sorted(params)}.")
+        raise SerializationError(
+            f"the stored parameters {sorted(stored)} do not match the architecture's {sorted(params)}."
+        )
     for name, p in params.items():
         if stored[name].shape != p.shape or stored[name].dtype != p.dtype:
-            raise SerializationError(f"parameter {name!r} is stored as {stored[name].dtype} {stored[name].shape} "
-                                     f"but the architecture needs {p.dtype} {p.shape}.")
+            raise SerializationError(
+                f"parameter {name!r} is stored as {stored[name].dtype} {stored[name].shape} "
+                f"but the architecture needs {p.dtype} {p.shape}."
+            )
         p.data = to_backend(stored[name], backend)
     return model
 

@@ -67,12 +67,16 @@ class NonFiniteGuard(Callback):
             for backup, (_, p) in zip(self._backup, self._named):
                 p.data[...] = backup
         what = f"the loss ({ctx.loss})" if kind == "loss" else f"the {kind} of {tensor}"
-        restored = (f"the weights were restored to those before step {ctx.step}" if self.restore
-                    else "the weights were left as they are")
+        restored = (
+            f"the weights were restored to those before step {ctx.step}"
+            if self.restore
+            else "the weights were left as they are"
+        )
         err = NonFiniteError(
             f"step {ctx.step} (epoch {ctx.epoch}): {what} is not finite (NaN or inf); {restored}. "
             "Training diverged: try a smaller learning rate, standardised inputs and targets, or gradient "
-            "clipping; pass guard=False to fit to let it run on.")
+            "clipping; pass guard=False to fit to let it run on."
+        )
         err.step, err.tensor, err.kind = ctx.step, tensor, kind
         ctx.stop = True
         raise err
@@ -87,8 +91,9 @@ class EarlyStopping(Callback):
     Reads ``ctx.history`` at each epoch end (``fit`` provides it).
     """
 
-    def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0,
-                 restore_best_weights: bool = False) -> None:
+    def __init__(
+        self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0, restore_best_weights: bool = False
+    ) -> None:
         self.monitor = check_choice(monitor, "monitor", ("auto", "val_loss", "loss"))
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ConfigError(f"patience must be an integer >= 0, got {patience!r}.")
@@ -115,8 +120,10 @@ class EarlyStopping(Callback):
             name = "val_loss" if history.val_loss else "loss"
         values = getattr(history, name)
         if not values:
-            raise ConfigError(f"EarlyStopping monitors {name!r} but none was recorded; pass validation_data to fit "
-                              "or use monitor='loss'.")
+            raise ConfigError(
+                f"EarlyStopping monitors {name!r} but none was recorded; pass validation_data to fit "
+                "or use monitor='loss'."
+            )
         return values[-1]
 
     def on_epoch_end(self, ctx: TrainingContext) -> None:

@@ -34,15 +34,17 @@ from .module import Module
 _SEED = st.integers(0, 2**32 - 1)
 
 
-def shapes(*, min_rows: int = 1, max_rows: int = 8, min_features: int = 1, max_features: int = 16,
-           features: int | None = None) -> st.SearchStrategy[tuple[int, int]]:
+def shapes(
+    *, min_rows: int = 1, max_rows: int = 8, min_features: int = 1, max_features: int = 16, features: int | None = None
+) -> st.SearchStrategy[tuple[int, int]]:
     """Batch shapes (N, D), N in [min_rows, max_rows]; D fixed by ``features`` or drawn."""
     d = st.just(features) if features is not None else st.integers(min_features, max_features)
     return st.tuples(st.integers(min_rows, max_rows), d)
 
 
-def finite_arrays(shape: Any, *, min_value: float = -3.0, max_value: float = 3.0,
-                  dtype: Any = np.float64) -> st.SearchStrategy[np.ndarray]:
+def finite_arrays(
+    shape: Any, *, min_value: float = -3.0, max_value: float = 3.0, dtype: Any = np.float64
+) -> st.SearchStrategy[np.ndarray]:
     """Arrays of ``shape`` (a tuple or a strategy of tuples) with finite values in [min_value, max_value]."""
     width = np.dtype(dtype).itemsize * 8
     elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
@@ -57,14 +59,25 @@ def activations(names: tuple[str, ...] | None = None) -> st.SearchStrategy[str]:
 def losses() -> st.SearchStrategy[Loss]:
     """Every loss with every reduction (Huber with a drawn delta)."""
     reduction = st.sampled_from(REDUCTIONS)
-    return st.one_of(st.builds(MSELoss, reduction), st.builds(L1Loss, reduction),
-                     st.builds(HuberLoss, reduction, st.sampled_from([0.1, 0.5, 1.0, 2.0])))
+    return st.one_of(
+        st.builds(MSELoss, reduction),
+        st.builds(L1Loss, reduction),
+        st.builds(HuberLoss, reduction, st.sampled_from([0.1, 0.5, 1.0, 2.0])),
+    )
 
 
 @st.composite
-def mlps(draw: Callable, *, min_depth: int = 1, max_depth: int = 4, min_width: int = 1, max_width: int = 16,
-         activation: st.SearchStrategy[str] | None = None, max_rows: int = 8,
-         dtype: Any = np.float64) -> tuple[MLP, np.ndarray]:
+def mlps(
+    draw: Callable,
+    *,
+    min_depth: int = 1,
+    max_depth: int = 4,
+    min_width: int = 1,
+    max_width: int = 16,
+    activation: st.SearchStrategy[str] | None = None,
+    max_rows: int = 8,
+    dtype: Any = np.float64,
+) -> tuple[MLP, np.ndarray]:
     """``(MLP, x)``: random depth (Linear layers), widths and activation, and a valid input batch."""
     name = draw(activation or activations())
     _, (low, high), inits = REGIMES[regime_of(name)]
@@ -76,8 +89,9 @@ def mlps(draw: Callable, *, min_depth: int = 1, max_depth: int = 4, min_width: i
 
 
 @st.composite
-def layer_stacks(draw: Callable, *, max_layers: int = 6, max_width: int = 16, max_rows: int = 8,
-                 dtype: Any = np.float64) -> tuple[Sequential, np.ndarray]:
+def layer_stacks(
+    draw: Callable, *, max_layers: int = 6, max_width: int = 16, max_rows: int = 8, dtype: Any = np.float64
+) -> tuple[Sequential, np.ndarray]:
     """``(Sequential, x)``: Linear layers and activations in any order (two activations in a row too)."""
     regime = draw(st.sampled_from(tuple(REGIMES)))
     acts, (low, high), inits = REGIMES[regime]
@@ -103,8 +117,9 @@ def _width(layers: list[Module], first: int) -> int:
     return linears[-1].out_features if linears else first
 
 
-def assert_gradients_match(module_or_factory: Any, x: Any, *, loss: Loss | None = None, target: Any = None,
-                           **options: Any) -> GradcheckReport:
+def assert_gradients_match(
+    module_or_factory: Any, x: Any, *, loss: Loss | None = None, target: Any = None, **options: Any
+) -> GradcheckReport:
     """Gradient-check a module (or a zero-argument factory of one, or a Loss) and raise if it fails.
 
     - a module alone: :func:`~nnscratch.gradcheck.check_module` at input x;

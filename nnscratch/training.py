@@ -72,8 +72,9 @@ class _ProgressBar:
         self._last = now
         done = int(20 * (batch + 1) / self.batches)
         val = "" if val_loss is None else f" val_loss {val_loss:.4g}"
-        self.stream.write(f"\repoch {epoch + 1}/{self.epochs} [{'#' * done}{'.' * (20 - done)}] "
-                          f"loss {loss:.4g}{val}   ")
+        self.stream.write(
+            f"\repoch {epoch + 1}/{self.epochs} [{'#' * done}{'.' * (20 - done)}] loss {loss:.4g}{val}   "
+        )
         self.stream.flush()
 
     def close(self) -> None:
@@ -90,43 +91,78 @@ def _check_data(X: Any, y: Any, names: tuple[str, str]) -> tuple[Any, Any]:
     return check_finite(X, names[0]), check_finite(y, names[1])
 
 
-def _check_fit_args(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
-                    scheduler: Any, validation_data: Any, callbacks: list[Any]) -> tuple[Any, Any, Any]:
+def _check_fit_args(
+    model: Any,
+    X: Any,
+    y: Any,
+    loss: Any,
+    optimizer: Any,
+    epochs: int,
+    batch_size: int,
+    scheduler: Any,
+    validation_data: Any,
+    callbacks: list[Any],
+) -> tuple[Any, Any, Any]:
     """Refuse bad arguments before any training; return X, y and validation_data as checked arrays."""
     check_positive(epochs, "epochs", integer=True)
     check_positive(batch_size, "batch_size", integer=True)
-    for name, obj, methods, example in (("model", model, ("backward", "zero_grad", "parameters"), "nnscratch.MLP"),
-                                        ("loss", loss, ("__call__", "backward"), "nnscratch.MSELoss()"),
-                                        ("scheduler", scheduler, ("step",), "nnscratch.optim.StepLR")):
+    for name, obj, methods, example in (
+        ("model", model, ("backward", "zero_grad", "parameters"), "nnscratch.MLP"),
+        ("loss", loss, ("__call__", "backward"), "nnscratch.MSELoss()"),
+        ("scheduler", scheduler, ("step",), "nnscratch.optim.StepLR"),
+    ):
         if (obj is not None or name != "scheduler") and not all(callable(getattr(obj, m, None)) for m in methods):
-            raise ConfigError(f"{name} must have {', '.join(m + '()' for m in methods)} (e.g. {example}), "
-                              f"got {type(obj).__name__}.")
+            raise ConfigError(
+                f"{name} must have {', '.join(m + '()' for m in methods)} (e.g. {example}), got {type(obj).__name__}."
+            )
     for i, cb in enumerate(callbacks):
-        if not all(callable(getattr(cb, hook, None)) for hook in ("on_train_begin", "on_step_end", "on_epoch_end",
-                                                                  "on_train_end")):
-            raise ConfigError(f"callbacks[{i}] must be an nnscratch.Callback (subclass it and override the hooks "
-                              f"you need), got {type(cb).__name__}.")
+        if not all(
+            callable(getattr(cb, hook, None))
+            for hook in ("on_train_begin", "on_step_end", "on_epoch_end", "on_train_end")
+        ):
+            raise ConfigError(
+                f"callbacks[{i}] must be an nnscratch.Callback (subclass it and override the hooks "
+                f"you need), got {type(cb).__name__}."
+            )
     if getattr(loss, "reduction", "mean") == "none":
-        raise ConfigError("fit needs a loss that returns one number per batch; got reduction='none'. "
-                          "Use reduction='mean' (or 'sum').")
+        raise ConfigError(
+            "fit needs a loss that returns one number per batch; got reduction='none'. Use reduction='mean' (or 'sum')."
+        )
     for name in ("step", "zero_grad"):
         if not callable(getattr(optimizer, name, None)):
-            raise ConfigError(f"optimizer must have a {name}() method (e.g. nnscratch.optim.SGD), "
-                              f"got {type(optimizer).__name__}.")
+            raise ConfigError(
+                f"optimizer must have a {name}() method (e.g. nnscratch.optim.SGD), got {type(optimizer).__name__}."
+            )
     if validation_data is not None and (not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2):
-        raise ConfigError("validation_data must be a pair (X_val, y_val), got "
-                          f"{type(validation_data).__name__}" + (f" of length {len(validation_data)}"
-                                                                 if isinstance(validation_data, (tuple, list)) else ""))
+        raise ConfigError(
+            "validation_data must be a pair (X_val, y_val), got "
+            f"{type(validation_data).__name__}"
+            + (f" of length {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else "")
+        )
     if validation_data is not None:
-        validation_data = _check_data(validation_data[0], validation_data[1],
-                                      ("validation_data[0]", "validation_data[1]"))
+        validation_data = _check_data(
+            validation_data[0], validation_data[1], ("validation_data[0]", "validation_data[1]")
+        )
     return (*_check_data(X, y, ("X", "y")), validation_data)
 
 
-def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batch_size: int,
-        shuffle: bool = True, scheduler: Any = None, validation_data: tuple[Any, Any] | None = None,
-        callbacks: Iterable[Callback] = (), progress: bool | None = None, rng: Any = None,
-        guard: bool = True, drop_last: bool = False) -> History:
+def fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    loss: Any,
+    optimizer: Any,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool = True,
+    scheduler: Any = None,
+    validation_data: tuple[Any, Any] | None = None,
+    callbacks: Iterable[Callback] = (),
+    progress: bool | None = None,
+    rng: Any = None,
+    guard: bool = True,
+    drop_last: bool = False,
+) -> History:
     """Train ``model`` on ``(X, y)`` for ``epochs`` passes of minibatches; return the :class:`History`.
 
     X: (N, D) and y: (N, K), as the model and ``loss`` expect them (integer and boolean data
@@ -145,12 +181,15 @@ def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batc
     weights; ``guard=False`` lets a diverging run go on, NaNs and all.
     """
     callbacks = list(callbacks)
-    X, y, validation_data = _check_fit_args(model, X, y, loss, optimizer, epochs, batch_size, scheduler,
-                                            validation_data, callbacks)
+    X, y, validation_data = _check_fit_args(
+        model, X, y, loss, optimizer, epochs, batch_size, scheduler, validation_data, callbacks
+    )
     n_batches = num_batches(len(X), batch_size, drop_last)
     if n_batches == 0:
-        raise ConfigError(f"batch_size={batch_size} with drop_last=True leaves no batch from {len(X)} samples; "
-                          "use a smaller batch_size or drop_last=False.")
+        raise ConfigError(
+            f"batch_size={batch_size} with drop_last=True leaves no batch from {len(X)} samples; "
+            "use a smaller batch_size or drop_last=False."
+        )
     gen = as_generator(rng)
     callbacks = [NonFiniteGuard(), *callbacks] if guard else callbacks
     history = History()
@@ -179,8 +218,9 @@ def fit(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: int, batc
             history.loss.append(total / seen)
             if validation_data is not None:
                 history.val_loss.append(float(loss(model(validation_data[0]), validation_data[1])))
-            bar.update(epoch, n_batches - 1, history.loss[-1], history.val_loss[-1] if history.val_loss else None,
-                       force=True)
+            bar.update(
+                epoch, n_batches - 1, history.loss[-1], history.val_loss[-1] if history.val_loss else None, force=True
+            )
             if isinstance(scheduler, ReduceLROnPlateau):
                 scheduler.step(history.val_loss[-1] if history.val_loss else history.loss[-1])
             elif scheduler is not None:

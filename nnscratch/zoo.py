@@ -252,4 +252,3 @@ def check_specimen(name: str, *, correct: bool = False, fast: bool = False, rng:
     kind, subject, args = specimen.build(specimen.correct_cls if correct else specimen.cls, gen)
     check = check_module if kind == "module" else check_loss
     return check(subject, *args, fast=fast, rng=gen)
-

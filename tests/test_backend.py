@@ -9,8 +9,10 @@ from nnscratch.backend import cupy_available
 
 
 def test_import_does_not_touch_cupy_or_torch():
-    code = ("import sys; sys.modules['cupy'] = None; sys.modules['torch'] = None; import nnscratch; "
-            "assert 'cupy' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]; print('ok')")
+    code = (
+        "import sys; sys.modules['cupy'] = None; sys.modules['torch'] = None; import nnscratch; "
+        "assert 'cupy' not in [m.split('.')[0] for m in sys.modules if sys.modules[m] is not None]; print('ok')"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "ok"
 
 

@@ -33,9 +33,15 @@ def test_quick_run_writes_report_plot_and_finite_ratios(tmp_path, capsys):
         assert any("matrix products alone" in note for note in mlp["notes"])
 
 
-@pytest.mark.parametrize("make", [problems.sqrt_problem, lambda: problems.mlp_problem(np.float64, "sgd", batch=32),
-                                  lambda: problems.mlp_problem(np.float64, "adam", batch=32),
-                                  lambda: problems.deep_narrow_problem(batch=20)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        problems.sqrt_problem,
+        lambda: problems.mlp_problem(np.float64, "sgd", batch=32),
+        lambda: problems.mlp_problem(np.float64, "adam", batch=32),
+        lambda: problems.deep_narrow_problem(batch=20),
+    ],
+)
 def test_contenders_do_the_same_math(make):
     problem = make()
     losses = {}
@@ -53,8 +59,12 @@ def test_contenders_do_the_same_math(make):
 
 def test_compare_alternates_and_ratio_is_per_round():
     calls = []
-    timings = compare({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, rounds=4,
-                      block_seconds=0.0, warmup_seconds=0.0)
+    timings = compare(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        rounds=4,
+        block_seconds=0.0,
+        warmup_seconds=0.0,
+    )
     assert len(timings["a"].per_round) == len(timings["b"].per_round) == 4
     assert calls[-8:] == ["a", "b", "b", "a", "a", "b", "b", "a"]  # the order rotates from round to round
     timings["a"].per_round, timings["b"].per_round = [2.0, 4.0, 9.0, 1.0], [1.0, 1.0, 3.0, 1.0]

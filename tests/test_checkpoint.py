@@ -35,16 +35,20 @@ def _data(seed, dtype):
 
 
 def _fit(model, X, y, opt, sched, epochs, gen):
-    return ns.fit(model, X, y, ns.MSELoss(), opt, epochs=epochs, batch_size=4, scheduler=sched, rng=gen,
-                  progress=False)
+    return ns.fit(model, X, y, ns.MSELoss(), opt, epochs=epochs, batch_size=4, scheduler=sched, rng=gen, progress=False)
 
 
 def _weights(model):
     return [p.data.tobytes() for p in model.parameters()]
 
 
-@given(st.sampled_from(sorted(OPTIMIZERS)), st.sampled_from(sorted(SCHEDULERS)), st.integers(1, 3),
-       st.sampled_from(["float32", "float64"]), st.integers(0, 100))
+@given(
+    st.sampled_from(sorted(OPTIMIZERS)),
+    st.sampled_from(sorted(SCHEDULERS)),
+    st.integers(1, 3),
+    st.sampled_from(["float32", "float64"]),
+    st.integers(0, 100),
+)
 def test_resume_from_checkpoint_equals_uninterrupted_run(opt_name, sched_name, split, dtype, seed):
     total = 4
     X, y = _data(seed, dtype)
@@ -97,8 +101,9 @@ def test_same_seed_gives_bit_identical_training(shuffle):
         X, y = _data(0, "float64")
         model = ns.MLP([2, 8, 1], rng=seed)
         opt = optim.Adam(model.parameters(), lr=0.01)
-        history = ns.fit(model, X, y, ns.MSELoss(), opt, epochs=3, batch_size=5, shuffle=shuffle, rng=seed,
-                         progress=False)
+        history = ns.fit(
+            model, X, y, ns.MSELoss(), opt, epochs=3, batch_size=5, shuffle=shuffle, rng=seed, progress=False
+        )
         return _weights(model), history.as_dict()
 
     assert run(7) == run(7)

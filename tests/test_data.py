@@ -47,8 +47,13 @@ def test_standardizer_errors():
         Standardizer().fit(np.ones((0, 2)))
 
 
-@given(n=st.integers(1, 40), batch_size=st.integers(1, 50), shuffle=st.booleans(), drop_last=st.booleans(),
-       seed=st.integers(0, 1000))
+@given(
+    n=st.integers(1, 40),
+    batch_size=st.integers(1, 50),
+    shuffle=st.booleans(),
+    drop_last=st.booleans(),
+    seed=st.integers(0, 1000),
+)
 def test_minibatches_cover_the_data_once(n, batch_size, shuffle, drop_last, seed):
     X = np.arange(n * 2, dtype=float).reshape(n, 2)
     y = np.arange(n, dtype=float) * 10
@@ -77,12 +82,15 @@ def test_minibatches_shuffle_changes_the_order():
     assert not np.array_equal(first, np.arange(100)) and not np.array_equal(first, second)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(batch_size=0), ns.ConfigError, "batch_size"),
-    (dict(batch_size=-2), ns.ConfigError, "batch_size"),
-    (dict(batch_size=2.5), ns.ConfigError, "integer"),
-    (dict(batch_size=True), ns.ConfigError, "integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(batch_size=0), ns.ConfigError, "batch_size"),
+        (dict(batch_size=-2), ns.ConfigError, "batch_size"),
+        (dict(batch_size=2.5), ns.ConfigError, "integer"),
+        (dict(batch_size=True), ns.ConfigError, "integer"),
+    ],
+)
 def test_minibatches_bad_batch_size(kwargs, error, match):
     with pytest.raises(error, match=match):
         next(minibatches(np.ones((4, 1)), np.ones(4), **kwargs))

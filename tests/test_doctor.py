@@ -82,8 +82,18 @@ def test_doctor_with_fit_and_deliberate_accumulation_is_healthy():
     y = (y - y.mean()) / y.std()
     net = ns.MLP([2, 32, 32, 1], rng=1)
     doctor = Doctor(every=20)
-    ns.fit(net, X, y, ns.MSELoss(), Adam(net.parameters(), 3e-3), epochs=8, batch_size=32, callbacks=[doctor],
-           rng=0, progress=False)
+    ns.fit(
+        net,
+        X,
+        y,
+        ns.MSELoss(),
+        Adam(net.parameters(), 3e-3),
+        epochs=8,
+        batch_size=32,
+        callbacks=[doctor],
+        rng=0,
+        progress=False,
+    )
     report = doctor.report()
     assert report.healthy, str(report)
     assert report.trace.snapshots[0].step == 7  # the probe is gathered from the first 256 rows = 8 batches
@@ -95,8 +105,17 @@ def test_fit_guard_error_can_be_handed_to_the_report():
     net = ns.MLP([2, 32, 1], rng=2)
     doctor = Doctor(every=5)
     with pytest.raises(NonFiniteError) as info, np.errstate(all="ignore"):
-        ns.fit(net, X, y, ns.MSELoss(), SGD(net.parameters(), lr=50.0), epochs=20, batch_size=256,
-               callbacks=[doctor], progress=False)
+        ns.fit(
+            net,
+            X,
+            y,
+            ns.MSELoss(),
+            SGD(net.parameters(), lr=50.0),
+            epochs=20,
+            batch_size=256,
+            callbacks=[doctor],
+            progress=False,
+        )
     report = doctor.report(error=info.value)
     nonfinite = next(f for f in report.findings if f.code == "NON_FINITE")
     assert nonfinite.step == info.value.step and info.value.tensor in nonfinite.evidence["tensor"]
@@ -150,6 +169,7 @@ def test_no_probe_is_reported():
 
 # --- diagnose ---------------------------------------------------------------------------------------------
 
+
 def _sqrt_data(seed=0):
     rng = np.random.default_rng(seed)
     x = np.abs(rng.standard_normal((500, 1)) * 1000)
@@ -181,11 +201,14 @@ def test_diagnose_target_shape_nan_and_deep_signal():
     assert report.findings[0].evidence["activation_ratio"] < 1e-2
     assert diagnose(ns.MLP([2] + [25] * 11 + [1], init="he_normal", rng=0), X, y[:, None]).healthy
     big = diagnose(ns.MLP([2, 8, 1], init=ns.init.normal(3.0), rng=0), X, y[:, None])
-    assert big.codes == ["INIT_LOSS_HIGH"] and big.findings[0].evidence["initial_loss"] > 10 * big.trace.snapshots[
-        0].baseline
+    assert (
+        big.codes == ["INIT_LOSS_HIGH"]
+        and big.findings[0].evidence["initial_loss"] > 10 * big.trace.snapshots[0].baseline
+    )
 
 
 # --- the documents' failures, re-expressed small (nnscratch.repro runs the faithful versions) ------------------
+
 
 def _sqrt_run(variant, seed):
     x, y = _sqrt_data(seed)
@@ -213,8 +236,16 @@ def _sum_of_squares_run(forget_zero_grad, broadcast, seed):
     y = z if broadcast else z[:, None]
     net = ns.MLP([2, 10, 5, 1], rng=seed)
     doctor = Doctor(every=100)
-    _loop(net, X, y, ns.MSELoss("sum", broadcast=broadcast), SGD(net.parameters(), lr=2e-6), 1500, [doctor],
-          zero_grad=not forget_zero_grad)
+    _loop(
+        net,
+        X,
+        y,
+        ns.MSELoss("sum", broadcast=broadcast),
+        SGD(net.parameters(), lr=2e-6),
+        1500,
+        [doctor],
+        zero_grad=not forget_zero_grad,
+    )
     return doctor.report()
 
 
@@ -236,8 +267,16 @@ def test_random_targets_like_variants():
     for variant, init, lr in (("failure", ns.init.uniform(-0.25, 0.25), 0.01), ("he", "he_normal", 1e-3)):
         net = ns.MLP([2] + [25] * 11 + [1], init=init, rng=0)
         doctor = Doctor(every=10)
-        _loop(net, X, t, ns.MSELoss(), Adam(net.parameters(), lr, amsgrad=True, semantics="keras"), 120, [doctor],
-              batch=500)
+        _loop(
+            net,
+            X,
+            t,
+            ns.MSELoss(),
+            Adam(net.parameters(), lr, amsgrad=True, semantics="keras"),
+            120,
+            [doctor],
+            batch=500,
+        )
         reports[variant] = doctor.report()
     assert reports["failure"].root_cause == "VANISHING_SIGNAL"
     assert {"CONSTANT_OUTPUT", "PLATEAU"} <= set(reports["failure"].codes)
@@ -246,12 +285,27 @@ def test_random_targets_like_variants():
 
 # --- command line ---------------------------------------------------------------------------------------------
 
+
 def test_cli_doctor_on_saved_model(tmp_path, capsys):
     x, y = _sqrt_data()
     np.savez(tmp_path / "data.npz", X=x, y=y)
     ns.save(tmp_path / "model.npz", ns.MLP([1, 10, 1], init=ns.init.normal(0.01), rng=0))
-    assert main(["doctor", "--model", str(tmp_path / "model.npz"), "--data", str(tmp_path / "data.npz"),
-                 "--epochs", "2", "--plot", str(tmp_path / "e.png")]) == 0
+    assert (
+        main(
+            [
+                "doctor",
+                "--model",
+                str(tmp_path / "model.npz"),
+                "--data",
+                str(tmp_path / "data.npz"),
+                "--epochs",
+                "2",
+                "--plot",
+                str(tmp_path / "e.png"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.count("most likely root cause: UNSCALED_INPUT") == 2 and (tmp_path / "e.png").exists()
     assert main(["doctor", "--sizes", "1,10,1", "--data", str(tmp_path / "data.npz"), "--json"]) == 0

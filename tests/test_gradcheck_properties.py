@@ -35,8 +35,14 @@ def test_every_activation(name, fast, data):
     assert_gradients_match(lambda: ns.activations.make_activation(name), x, fast=fast)
 
 
-@given(shape=shapes(), out=st.integers(1, 16), bias=st.booleans(), seed=st.integers(0, 2**32 - 1),
-       fast=st.booleans(), data=st.data())
+@given(
+    shape=shapes(),
+    out=st.integers(1, 16),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+    fast=st.booleans(),
+    data=st.data(),
+)
 def test_linear(shape, out, bias, seed, fast, data):
     x = data.draw(finite_arrays(shape))
     assert_gradients_match(ns.Linear(shape[1], out, bias=bias, rng=seed), x, fast=fast, rng=seed)

@@ -14,11 +14,14 @@ ACTIVATIONS = ["relu", "leaky_relu", "tanh", "sigmoid", "softplus", "silu", "ide
 
 def _optimizers(params):
     """Plain SGD written out, and every optimizer of nnscratch.optim, with the options that add buffers."""
-    return [("inline sgd", None),
-            ("SGD momentum", optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)),
-            ("Adam", optim.Adam(params, lr=0.1, amsgrad=True, weight_decay=1e-2)),
-            ("Adam keras", optim.Adam(params, lr=0.1, semantics="keras")),
-            ("AdamW", optim.AdamW(params, lr=0.1)), ("RMSprop", optim.RMSprop(params, lr=0.1))]
+    return [
+        ("inline sgd", None),
+        ("SGD momentum", optim.SGD(params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)),
+        ("Adam", optim.Adam(params, lr=0.1, amsgrad=True, weight_decay=1e-2)),
+        ("Adam keras", optim.Adam(params, lr=0.1, semantics="keras")),
+        ("AdamW", optim.AdamW(params, lr=0.1)),
+        ("RMSprop", optim.RMSprop(params, lr=0.1)),
+    ]
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -103,8 +106,16 @@ def test_shape_error_still_names_the_layer():
         ns.Linear(3, 2)(np.ones((4, 5)))
 
 
-@pytest.mark.parametrize("dtype, expected", [(np.float32, np.float32), (np.float64, np.float64),
-                                             (np.float16, np.float64), (np.int64, np.float64), (bool, np.float64)])
+@pytest.mark.parametrize(
+    "dtype, expected",
+    [
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.float16, np.float64),
+        (np.int64, np.float64),
+        (bool, np.float64),
+    ],
+)
 def test_as_float_array_default_dtype(dtype, expected):
     x = np.ones((2, 2), dtype=dtype)
     out = as_float_array(x, "x")
@@ -162,9 +173,16 @@ def test_linear_input_fast_and_slow_paths_agree(x_dtype, layer_dtype):
     assert (layer.x is x) == (np.dtype(x_dtype) == np.dtype(layer_dtype))  # converted only when needed
 
 
-@pytest.mark.parametrize("pred_dtype, target_dtype, grad_dtype", [
-    (np.float32, np.float32, np.float32), (np.float64, np.float64, np.float64),
-    (np.float32, np.float64, np.float32), (np.float16, np.float16, np.float64), (np.int64, np.float32, np.float64)])
+@pytest.mark.parametrize(
+    "pred_dtype, target_dtype, grad_dtype",
+    [
+        (np.float32, np.float32, np.float32),
+        (np.float64, np.float64, np.float64),
+        (np.float32, np.float64, np.float32),
+        (np.float16, np.float16, np.float64),
+        (np.int64, np.float32, np.float64),
+    ],
+)
 def test_loss_fast_and_slow_paths_agree(pred_dtype, target_dtype, grad_dtype):
     pred, target = np.array([[1.0], [2.0], [4.0]]), np.array([[0.0], [2.0], [1.0]])
     loss_fn = ns.MSELoss()
@@ -177,8 +195,13 @@ def test_loss_fast_and_slow_paths_agree(pred_dtype, target_dtype, grad_dtype):
         loss_fn(np.ones((0, 1), dtype=pred_dtype), np.ones((0, 1), dtype=pred_dtype))
 
 
-@given(n=st.integers(1, 40), d=st.integers(1, 3), h=st.integers(1, 12), dtype=st.sampled_from([np.float32, np.float64]),
-       seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 40),
+    d=st.integers(1, 3),
+    h=st.integers(1, 12),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
 def test_linear_matches_plain_matmul_bit_for_bit(n, d, h, dtype, seed):
     # matmul() turns K = 1 products (one input, one output, a batch of one) into broadcasts:
     # forward, dW and d loss / d x must stay exactly what `@` gives.

@@ -13,8 +13,12 @@ SPECS = {
     "glorot_uniform": (init.glorot_uniform, lambda i, o: 2 / (i + o), lambda i, o: np.sqrt(6 / (i + o)), True),
     "he_uniform": (init.he_uniform, lambda i, o: 2 / i, lambda i, o: np.sqrt(6 / i), True),
     # truncated at 2 sigma, sigma = sqrt(target variance) / 0.8796...: the bound is 2 sigma
-    "glorot_normal": (init.glorot_normal, lambda i, o: 2 / (i + o),
-                      lambda i, o: 2 * np.sqrt(2 / (i + o)) / 0.87962566103423978, True),
+    "glorot_normal": (
+        init.glorot_normal,
+        lambda i, o: 2 / (i + o),
+        lambda i, o: 2 * np.sqrt(2 / (i + o)) / 0.87962566103423978,
+        True,
+    ),
     "he_normal": (init.he_normal, lambda i, o: 2 / i, lambda i, o: 2 * np.sqrt(2 / i) / 0.87962566103423978, True),
     "normal(0.01)": (init.normal(0.01), lambda i, o: 1e-4, None, True),
     "uniform(-0.25, 0.25)": (init.uniform(-0.25, 0.25), lambda i, o: 0.25**2 / 3, lambda i, o: 0.25, True),
@@ -34,8 +38,12 @@ def test_moments(name):
     assert abs(W.var() - target) < 6 * target * np.sqrt(2 / n)
 
 
-@given(fan_in=st.integers(1, 40), fan_out=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
-       name=st.sampled_from(sorted(SPECS)))
+@given(
+    fan_in=st.integers(1, 40),
+    fan_out=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+    name=st.sampled_from(sorted(SPECS)),
+)
 def test_shapes_bounds_and_determinism(fan_in, fan_out, seed, name):
     fn, _, bound, zero_bias = SPECS[name]
     W, b = fn(fan_in, fan_out, np.random.default_rng(seed))

@@ -8,9 +8,12 @@ from nnscratch.interop import from_torch_state_dict, to_torch_state_dict
 
 
 def _net(seed, dtype="float64"):
-    return ns.Sequential(ns.Linear(3, 5, rng=seed, dtype=dtype), ns.Tanh(),
-                         ns.Sequential(ns.Linear(5, 4, rng=seed + 1, dtype=dtype), ns.ReLU()),
-                         ns.Linear(4, 2, bias=False, rng=seed + 2, dtype=dtype))
+    return ns.Sequential(
+        ns.Linear(3, 5, rng=seed, dtype=dtype),
+        ns.Tanh(),
+        ns.Sequential(ns.Linear(5, 4, rng=seed + 1, dtype=dtype), ns.ReLU()),
+        ns.Linear(4, 2, bias=False, rng=seed + 2, dtype=dtype),
+    )
 
 
 def test_layout_and_names():
@@ -33,13 +36,20 @@ def test_numpy_round_trip_is_exact_and_in_place():
         np.testing.assert_array_equal(a.data, b.data)
 
 
-@pytest.mark.parametrize(("edit", "error", "words"), [
-    (lambda sd: sd.pop("2.0.bias"), ns.ConfigError, r"missing \['2.0.bias'\]"),
-    (lambda sd: sd.update({"9.weight": np.zeros((1, 1))}), ns.ConfigError, r"unexpected \['9.weight'\]"),
-    (lambda sd: sd.update({"0.weight": np.zeros((3, 5))}), ns.ShapeError, r"\(3, 5\), expected \(5, 3\).*out_features"),
-    (lambda sd: sd.update({"0.bias": np.zeros((5, 1))}), ns.ShapeError, r"'0.bias'.*\(5, 1\)"),
-    (lambda sd: sd.update({"0.bias": np.zeros(5, dtype=complex)}), ns.DTypeError, "complex"),
-])
+@pytest.mark.parametrize(
+    ("edit", "error", "words"),
+    [
+        (lambda sd: sd.pop("2.0.bias"), ns.ConfigError, r"missing \['2.0.bias'\]"),
+        (lambda sd: sd.update({"9.weight": np.zeros((1, 1))}), ns.ConfigError, r"unexpected \['9.weight'\]"),
+        (
+            lambda sd: sd.update({"0.weight": np.zeros((3, 5))}),
+            ns.ShapeError,
+            r"\(3, 5\), expected \(5, 3\).*out_features",
+        ),
+        (lambda sd: sd.update({"0.bias": np.zeros((5, 1))}), ns.ShapeError, r"'0.bias'.*\(5, 1\)"),
+        (lambda sd: sd.update({"0.bias": np.zeros(5, dtype=complex)}), ns.DTypeError, "complex"),
+    ],
+)
 def test_mismatches_are_refused_and_change_nothing(edit, error, words):
     dst = _net(10)
     before = [p.data.copy() for p in dst.parameters()]
@@ -64,8 +74,9 @@ def test_modules_with_unmapped_parameters_are_refused():
 
 def _torch_net(torch):
     nn = torch.nn
-    return nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Sequential(nn.Linear(5, 4), nn.ReLU()),
-                         nn.Linear(4, 2, bias=False)).double()
+    return nn.Sequential(
+        nn.Linear(3, 5), nn.Tanh(), nn.Sequential(nn.Linear(5, 4), nn.ReLU()), nn.Linear(4, 2, bias=False)
+    ).double()
 
 
 def test_nnscratch_to_torch_gives_torch_the_same_outputs():

@@ -13,8 +13,7 @@ ACTIVATION_FORMULAS = {
     "tanh": (np.tanh, lambda x: 1 / np.cosh(x) ** 2),
     "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
     "softplus": (lambda x: np.log(1 + np.exp(x)), lambda x: 1 / (1 + np.exp(-x))),
-    "silu": (lambda x: x / (1 + np.exp(-x)),
-             lambda x: 1 / (1 + np.exp(-x)) + x * np.exp(-x) / (1 + np.exp(-x)) ** 2),
+    "silu": (lambda x: x / (1 + np.exp(-x)), lambda x: 1 / (1 + np.exp(-x)) + x * np.exp(-x) / (1 + np.exp(-x)) ** 2),
     "exp": (np.exp, np.exp),
     "log": (np.log, lambda x: 1 / x),
     "identity": (lambda x: x, np.ones_like),
@@ -61,8 +60,9 @@ def test_stable_for_large_inputs(name):
     if name == "softplus":
         np.testing.assert_allclose(out, [[0.0, np.exp(-50.0), np.log(2), 50.0, 1000.0]], rtol=1e-12, atol=1e-300)
     if name == "sigmoid":
-        np.testing.assert_allclose(out, [[0.0, np.exp(-50.0) / (1 + np.exp(-50.0)), 0.5, 1 / (1 + np.exp(-50.0)),
-                                          1.0]], rtol=1e-12)
+        np.testing.assert_allclose(
+            out, [[0.0, np.exp(-50.0) / (1 + np.exp(-50.0)), 0.5, 1 / (1 + np.exp(-50.0)), 1.0]], rtol=1e-12
+        )
 
 
 def test_backward_does_not_modify_incoming_gradient():
@@ -173,14 +173,17 @@ def test_integer_and_bool_inputs_are_converted():
     assert net(np.array([[True, False]])).dtype == np.float64
 
 
-@pytest.mark.parametrize("bad, error, words", [
-    (np.ones((2, 2), dtype=complex), ns.DTypeError, "complex"),
-    (np.array([["a", "b"]]), ns.DTypeError, "real numbers"),
-    (np.array([[object(), object()]]), ns.DTypeError, "dtype object"),
-    (np.ones((2, 3)), ns.ShapeError, "expects x of shape (N, 2)"),
-    (np.ones(2), ns.ShapeError, "rank 1"),
-    (np.ones((0, 2)), ns.ShapeError, "empty batch"),
-])
+@pytest.mark.parametrize(
+    "bad, error, words",
+    [
+        (np.ones((2, 2), dtype=complex), ns.DTypeError, "complex"),
+        (np.array([["a", "b"]]), ns.DTypeError, "real numbers"),
+        (np.array([[object(), object()]]), ns.DTypeError, "dtype object"),
+        (np.ones((2, 3)), ns.ShapeError, "expects x of shape (N, 2)"),
+        (np.ones(2), ns.ShapeError, "rank 1"),
+        (np.ones((0, 2)), ns.ShapeError, "empty batch"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(bad, error, words):
     with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")) as info:
         ns.MLP([2, 3, 1])(bad)
@@ -192,12 +195,15 @@ def test_rank1_hint_suggests_reshape():
         ns.Linear(1, 3)(np.ones(5))
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"in_features": 0, "out_features": 2}, "in_features must be a positive integer"),
-    ({"in_features": 2, "out_features": 2.5}, "out_features must be a positive integer"),
-    ({"in_features": 2, "out_features": 2, "dtype": np.int32}, "float32 or float64"),
-    ({"in_features": 2, "out_features": 2, "init": "nope"}, "init must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"in_features": 0, "out_features": 2}, "in_features must be a positive integer"),
+        ({"in_features": 2, "out_features": 2.5}, "out_features must be a positive integer"),
+        ({"in_features": 2, "out_features": 2, "dtype": np.int32}, "float32 or float64"),
+        ({"in_features": 2, "out_features": 2, "init": "nope"}, "init must be"),
+    ],
+)
 def test_bad_linear_config(kwargs, words):
     with pytest.raises(ns.ConfigError, match=words):
         ns.Linear(**kwargs)

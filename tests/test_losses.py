@@ -10,8 +10,10 @@ from .helpers import fd_grad
 FORMULAS = {
     "mse": (lambda d: d**2, lambda d: 2 * d),
     "l1": (np.abs, np.sign),
-    "huber": (lambda d: np.where(np.abs(d) <= 1.5, 0.5 * d**2, 1.5 * (np.abs(d) - 0.75)),
-              lambda d: np.clip(d, -1.5, 1.5)),
+    "huber": (
+        lambda d: np.where(np.abs(d) <= 1.5, 0.5 * d**2, 1.5 * (np.abs(d) - 0.75)),
+        lambda d: np.clip(d, -1.5, 1.5),
+    ),
 }
 
 

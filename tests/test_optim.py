@@ -32,6 +32,7 @@ def _run(opt_cls, kwargs, p0, grads, xp=np):
 
 # ---- textbook formulas (bias-corrected moments written out, as in the papers) ----
 
+
 def ref_sgd(p, grads, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
     out, buf = [], None
     for t, g in enumerate(grads):
@@ -101,8 +102,15 @@ def test_sgd_matches_formula(lr, momentum, dampening, nesterov, wd, seed):
     _close(_run(optim.SGD, kw, P0, _grads(seed)), ref_sgd(P0, _grads(seed), **kw))
 
 
-@given(lr=rates, b1=unit, b2=st.floats(0.5, 0.9999), eps=st.sampled_from([1e-8, 1e-3, 0.1]),
-       wd=st.floats(0, 0.1), amsgrad=st.booleans(), seed=st.integers(0, 99))
+@given(
+    lr=rates,
+    b1=unit,
+    b2=st.floats(0.5, 0.9999),
+    eps=st.sampled_from([1e-8, 1e-3, 0.1]),
+    wd=st.floats(0, 0.1),
+    amsgrad=st.booleans(),
+    seed=st.integers(0, 99),
+)
 def test_adam_matches_formula(lr, b1, b2, eps, wd, amsgrad, seed):
     ours = _run(optim.Adam, dict(lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd, amsgrad=amsgrad), P0, _grads(seed))
     _close(ours, ref_adam(P0, _grads(seed), lr, (b1, b2), eps, wd, amsgrad))
@@ -127,13 +135,21 @@ def test_keras_and_torch_adam_differ_where_eps_matters():
     # step 1: torch divides by sqrt(v)/sqrt(1-b2) + eps, Keras by sqrt(v) + eps with the rate scaled by sqrt(1-b2)
     g = tiny[0]
     np.testing.assert_allclose(P0 - torch_like, 0.01 * g / (np.abs(g) + 1e-7), rtol=1e-9)
-    np.testing.assert_allclose(P0 - keras_like, 0.01 * np.sqrt(0.001) * g / (np.sqrt(0.001) * np.abs(g) + 1e-7),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        P0 - keras_like, 0.01 * np.sqrt(0.001) * g / (np.sqrt(0.001) * np.abs(g) + 1e-7), rtol=1e-9
+    )
     assert not np.allclose(torch_like, keras_like, rtol=1e-3)
 
 
-@given(lr=rates, alpha=st.floats(0.5, 0.999), eps=st.sampled_from([1e-8, 1e-2]), wd=st.floats(0, 0.1),
-       momentum=unit, centered=st.booleans(), seed=st.integers(0, 99))
+@given(
+    lr=rates,
+    alpha=st.floats(0.5, 0.999),
+    eps=st.sampled_from([1e-8, 1e-2]),
+    wd=st.floats(0, 0.1),
+    momentum=unit,
+    centered=st.booleans(),
+    seed=st.integers(0, 99),
+)
 def test_rmsprop_matches_formula(lr, alpha, eps, wd, momentum, centered, seed):
     kw = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=wd, momentum=momentum, centered=centered)
     _close(_run(optim.RMSprop, kw, P0, _grads(seed)), ref_rmsprop(P0, _grads(seed), **kw))
@@ -180,13 +196,16 @@ def test_optimizer_accepts_a_module_and_starts_fresh():
     assert net.parameters()[0].state == {}
 
 
-@pytest.mark.parametrize("make", [
-    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
-    lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
-    lambda p: optim.Adam(p, lr=0.01, amsgrad=True, semantics="keras"),
-    lambda p: optim.AdamW(p, lr=0.01),
-    lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+        lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
+        lambda p: optim.Adam(p, lr=0.01, amsgrad=True, semantics="keras"),
+        lambda p: optim.AdamW(p, lr=0.01),
+        lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    ],
+)
 def test_state_dict_round_trip_continues_identically(make):
     grads = _grads(5, steps=20)
     p = ns.Parameter(P0.copy())
@@ -228,26 +247,30 @@ def test_load_state_dict_refuses_a_different_model():
         optim.Adam([ns.Parameter(np.zeros(3))]).load_state_dict(opt.state_dict())
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda p: optim.SGD(p, lr=-1.0), "lr"),
-    (lambda p: optim.SGD(p, lr=float("nan")), "lr"),
-    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "nesterov"),
-    (lambda p: optim.Adam(p, betas=(1.0, 0.999)), "betas"),
-    (lambda p: optim.Adam(p, betas=(0.9,)), "pair"),
-    (lambda p: optim.Adam(p, semantics="tf"), "semantics"),
-    (lambda p: optim.Adam(p, weight_decay=0.1, semantics="keras"), "AdamW"),
-    (lambda p: optim.RMSprop(p, alpha=1.5), "alpha"),
-    (lambda p: optim.SGD([], lr=0.1), "no parameters"),
-    (lambda p: optim.SGD(p[0], lr=0.1), "iterable"),
-    (lambda p: optim.SGD([p[0], p[0]], lr=0.1), "more than one"),
-    (lambda p: optim.SGD([np.zeros(2)], lr=0.1), "Parameter"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda p: optim.SGD(p, lr=-1.0), "lr"),
+        (lambda p: optim.SGD(p, lr=float("nan")), "lr"),
+        (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "nesterov"),
+        (lambda p: optim.Adam(p, betas=(1.0, 0.999)), "betas"),
+        (lambda p: optim.Adam(p, betas=(0.9,)), "pair"),
+        (lambda p: optim.Adam(p, semantics="tf"), "semantics"),
+        (lambda p: optim.Adam(p, weight_decay=0.1, semantics="keras"), "AdamW"),
+        (lambda p: optim.RMSprop(p, alpha=1.5), "alpha"),
+        (lambda p: optim.SGD([], lr=0.1), "no parameters"),
+        (lambda p: optim.SGD(p[0], lr=0.1), "iterable"),
+        (lambda p: optim.SGD([p[0], p[0]], lr=0.1), "more than one"),
+        (lambda p: optim.SGD([np.zeros(2)], lr=0.1), "Parameter"),
+    ],
+)
 def test_bad_arguments(call, match):
     with pytest.raises(ns.ConfigError, match=match):
         call([ns.Parameter(np.zeros(2))])
 
 
 # ---- schedulers: closed forms written here ----
+
 
 def _lrs(make_sched, epochs, base=0.1, metrics=None):
     opt = optim.SGD([ns.Parameter(np.zeros(1))], lr=base)
@@ -260,10 +283,12 @@ def _lrs(make_sched, epochs, base=0.1, metrics=None):
 
 
 def test_step_and_exponential_closed_form():
-    np.testing.assert_allclose(_lrs(lambda o: optim.StepLR(o, 3, 0.5), 10), [0.1 * 0.5 ** (e // 3) for e in range(11)],
-                               rtol=1e-15)
-    np.testing.assert_allclose(_lrs(lambda o: optim.ExponentialLR(o, 0.9), 10), [0.1 * 0.9**e for e in range(11)],
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        _lrs(lambda o: optim.StepLR(o, 3, 0.5), 10), [0.1 * 0.5 ** (e // 3) for e in range(11)], rtol=1e-15
+    )
+    np.testing.assert_allclose(
+        _lrs(lambda o: optim.ExponentialLR(o, 0.9), 10), [0.1 * 0.9**e for e in range(11)], rtol=1e-14
+    )
 
 
 def test_cosine_closed_form_including_restart():

@@ -57,16 +57,20 @@ def _as_ours(t):
 
 def max_rel_diff(net, twin):
     """max over parameters of max |ours - torch| / max |torch|."""
-    return max(np.abs(p.data - _as_ours(t)).max() / np.abs(_as_ours(t)).max()
-               for p, t in zip(net.parameters(), twin.parameters()))
+    return max(
+        np.abs(p.data - _as_ours(t)).max() / np.abs(_as_ours(t)).max()
+        for p, t in zip(net.parameters(), twin.parameters())
+    )
 
 
 def train_both(name, kwargs, steps=STEPS):
     X, Y = _data()
     net = ns.MLP([3, 16, 16, 1], activation="tanh", rng=1)
     twin = torch_twin(net)
-    ours, theirs = getattr(optim, name)(net.parameters(), **kwargs), getattr(torch.optim, name)(twin.parameters(),
-                                                                                               **kwargs)
+    ours, theirs = (
+        getattr(optim, name)(net.parameters(), **kwargs),
+        getattr(torch.optim, name)(twin.parameters(), **kwargs),
+    )
     loss_fn, tX, tY = ns.MSELoss(), torch.from_numpy(X), torch.from_numpy(Y)
     for step in range(steps):
         rows = slice(16 * (step % 4), 16 * (step % 4 + 1))
@@ -143,26 +147,45 @@ def _our_lrs(make, epochs, metrics=None):
     return out
 
 
-@pytest.mark.parametrize("make", [
-    lambda m, o: m.StepLR(o, step_size=3, gamma=0.5),
-    lambda m, o: m.ExponentialLR(o, gamma=0.93),
-    lambda m, o: m.CosineAnnealingLR(o, T_max=10),
-    lambda m, o: m.CosineAnnealingLR(o, T_max=7, eta_min=0.013),
-], ids=["step", "exponential", "cosine", "cosine-eta-min"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m, o: m.StepLR(o, step_size=3, gamma=0.5),
+        lambda m, o: m.ExponentialLR(o, gamma=0.93),
+        lambda m, o: m.CosineAnnealingLR(o, T_max=10),
+        lambda m, o: m.CosineAnnealingLR(o, T_max=7, eta_min=0.013),
+    ],
+    ids=["step", "exponential", "cosine", "cosine-eta-min"],
+)
 def test_schedulers_give_torchs_lr_sequence(make):
     ours, theirs = _our_lrs(make, 40), _torch_lrs(make, 40)
     np.testing.assert_allclose(ours, theirs, rtol=1e-15, atol=0)
 
 
-@given(metrics=st.lists(st.sampled_from([1.0, 0.99999, 0.9, 0.5, 0.7, 2.0, 0.49]), min_size=1, max_size=40),
-       mode=st.sampled_from(["min", "max"]), threshold_mode=st.sampled_from(["rel", "abs"]),
-       threshold=st.sampled_from([0.0, 1e-4, 0.1]), patience=st.integers(0, 4), cooldown=st.integers(0, 3),
-       factor=st.sampled_from([0.1, 0.5]), min_lr=st.sampled_from([0.0, 0.004]))
-def test_reduce_on_plateau_gives_torchs_lr_sequence(metrics, mode, threshold_mode, threshold, patience, cooldown,
-                                                    factor, min_lr):
+@given(
+    metrics=st.lists(st.sampled_from([1.0, 0.99999, 0.9, 0.5, 0.7, 2.0, 0.49]), min_size=1, max_size=40),
+    mode=st.sampled_from(["min", "max"]),
+    threshold_mode=st.sampled_from(["rel", "abs"]),
+    threshold=st.sampled_from([0.0, 1e-4, 0.1]),
+    patience=st.integers(0, 4),
+    cooldown=st.integers(0, 3),
+    factor=st.sampled_from([0.1, 0.5]),
+    min_lr=st.sampled_from([0.0, 0.004]),
+)
+def test_reduce_on_plateau_gives_torchs_lr_sequence(
+    metrics, mode, threshold_mode, threshold, patience, cooldown, factor, min_lr
+):
     def make(m, o):
-        return m.ReduceLROnPlateau(o, mode=mode, factor=factor, patience=patience, threshold=threshold,
-                                   threshold_mode=threshold_mode, cooldown=cooldown, min_lr=min_lr)
+        return m.ReduceLROnPlateau(
+            o,
+            mode=mode,
+            factor=factor,
+            patience=patience,
+            threshold=threshold,
+            threshold_mode=threshold_mode,
+            cooldown=cooldown,
+            min_lr=min_lr,
+        )
 
     assert _our_lrs(make, len(metrics), metrics) == _torch_lrs(make, len(metrics), metrics)
 

@@ -68,8 +68,17 @@ def test_loop_records_probe_statistics_and_steps_a_plateau_scheduler_every_step(
     net, x, y, opt = _tiny()
     sched = optim.ReduceLROnPlateau(opt, factor=0.5, patience=2)
     loss = ns.MSELoss()
-    run = train_loop(net, loss, opt, repeat(x, y), 40, scheduler=sched, probe=(x, y), record_every=10,
-                     baseline=baseline_loss(loss, y))
+    run = train_loop(
+        net,
+        loss,
+        opt,
+        repeat(x, y),
+        40,
+        scheduler=sched,
+        probe=(x, y),
+        record_every=10,
+        baseline=baseline_loss(loss, y),
+    )
     assert [s.step for s in run.snapshots] == [-1, 9, 19, 29, 39]
     assert sched.last_epoch == 40
     assert run.baseline == pytest.approx(float(((y - y.mean()) ** 2).mean()))

@@ -17,8 +17,16 @@ from .helpers import assert_doctor_names_the_cause
 
 @pytest.fixture(scope="module")
 def quick() -> dict[tuple[str, int], repro.Result]:
-    runs = [("failure", 0), ("failure", 1), ("random-sampling", 0), ("random-sampling", 1), ("shape-fixed", 0),
-            ("standardised", 0), ("standardised", 1), ("random-fixed", 0)]
+    runs = [
+        ("failure", 0),
+        ("failure", 1),
+        ("random-sampling", 0),
+        ("random-sampling", 1),
+        ("shape-fixed", 0),
+        ("standardised", 0),
+        ("standardised", 1),
+        ("random-fixed", 0),
+    ]
     return {(v, s): repro.run("poly32", v, seed=s, quick=True, doctor=True) for v, s in runs}
 
 

@@ -13,8 +13,14 @@ from .helpers import assert_doctor_names_the_cause
 
 @pytest.fixture(scope="module")
 def quick() -> dict[tuple[str, int], repro.Result]:
-    runs = [("failure", 0), ("failure", 1), ("answer-literal", 0), ("standardised", 0), ("standardised", 1),
-            ("larger-step", 0)]
+    runs = [
+        ("failure", 0),
+        ("failure", 1),
+        ("answer-literal", 0),
+        ("standardised", 0),
+        ("standardised", 1),
+        ("larger-step", 0),
+    ]
     return {(v, s): repro.run("sqrt", v, seed=s, quick=True, doctor=True) for v, s in runs}
 
 

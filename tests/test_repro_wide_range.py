@@ -12,8 +12,18 @@ from nnscratch.repro.wide_range import RelativeL1Loss, build_network, exact_weig
 
 from .helpers import assert_doctor_names_the_cause
 
-RUNS = [("failure", 0), ("failure", 1), ("stated-ranges", 0), ("float64", 0), ("target-normaliser", 0),
-        ("term-normaliser", 0), ("scaled-logs", 0), ("fixed", 0), ("fixed", 1), ("fixed-stated", 0)]
+RUNS = [
+    ("failure", 0),
+    ("failure", 1),
+    ("stated-ranges", 0),
+    ("float64", 0),
+    ("target-normaliser", 0),
+    ("term-normaliser", 0),
+    ("scaled-logs", 0),
+    ("fixed", 0),
+    ("fixed", 1),
+    ("fixed-stated", 0),
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +59,7 @@ def test_dividing_by_the_target_collapses_to_predicting_zero(quick):
 
 
 def test_each_step_of_the_fix_helps(quick):
-    med = {v: quick[v, 0].metrics["median_rel_error"] for v in
-           ("failure", "term-normaliser", "scaled-logs", "fixed")}
+    med = {v: quick[v, 0].metrics["median_rel_error"] for v in ("failure", "term-normaliser", "scaled-logs", "fixed")}
     assert med["term-normaliser"] < 0.2 * med["failure"]
     assert med["scaled-logs"] < 0.5 * med["term-normaliser"]
     assert med["fixed"] < 0.7 * med["scaled-logs"]

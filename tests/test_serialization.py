@@ -27,8 +27,9 @@ def models(draw):
     seed = draw(st.integers(0, 2**32 - 1))
     if draw(st.booleans()):
         final = draw(st.sampled_from([None, *ACTIVATION_NAMES]))
-        return ns.MLP(widths, activation=draw(st.sampled_from(ACTIVATION_NAMES)), final_activation=final,
-                      rng=seed, dtype=dtype)
+        return ns.MLP(
+            widths, activation=draw(st.sampled_from(ACTIVATION_NAMES)), final_activation=final, rng=seed, dtype=dtype
+        )
     layers = []
     for i, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(ns.Linear(n_in, n_out, bias=draw(st.booleans()), rng=seed + i, dtype=dtype))
@@ -66,8 +67,14 @@ def test_round_trip_is_bit_exact(model, seed):
 def test_checkpoint_values_round_trip(tmp_path):
     gen = np.random.default_rng(3)
     gen.random(5)
-    extra = {"note": "é", "f32": np.float32(0.1), "ints": np.arange(4), "nested": {1: (2.5, None, [True])},
-             "nan": float("nan"), "big": 2**80}
+    extra = {
+        "note": "é",
+        "f32": np.float32(0.1),
+        "ints": np.arange(4),
+        "nested": {1: (2.5, None, [True])},
+        "nan": float("nan"),
+        "big": 2**80,
+    }
     ns.save(tmp_path / "c.npz", ns.MLP([2, 3, 1], rng=0), epoch=7, rng=gen, **extra)
     ckpt = ns.load(tmp_path / "c.npz")
     assert ckpt.epoch == 7 and ckpt.version == serialization.VERSION
@@ -116,11 +123,18 @@ def test_round_trip_through_cupy(tmp_path):
 
 # --- damaged files --------------------------------------------------------------------------------
 
+
 def _saved_bytes():
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "c.npz")
-        ns.save(path, ns.MLP([2, 3, 1], activation="tanh", rng=0, dtype="float32"), epoch=2,
-                rng=np.random.default_rng(0), note="x", table=np.eye(2))
+        ns.save(
+            path,
+            ns.MLP([2, 3, 1], activation="tanh", rng=0, dtype="float32"),
+            epoch=2,
+            rng=np.random.default_rng(0),
+            note="x",
+            table=np.eye(2),
+        )
         with open(path, "rb") as f:
             return f.read()
 
@@ -181,22 +195,27 @@ def _with_meta(change):
     return members
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    (lambda m: m.update(version=2), "version 2.*upgrade"),
-    (lambda m: m.update(version="1"), "version '1'"),
-    (lambda m: m.update(format="other"), "not an nnscratch file"),
-    (lambda m: m["architecture"].update(type="os.system"), "unknown module type 'os.system'"),
-    (lambda m: m["architecture"]["config"].update(sizes=[2, 10**9, 1]), "more weights than the file holds"),
-    (lambda m: m["architecture"]["config"].update(activation="evil"), "cannot rebuild MLP"),
-    (lambda m: m["architecture"]["config"].update(sizes=[2, 4, 1]), "does not match the module"),
-    (lambda m: m["architecture"]["children"][0].update(children=[]), "does not match the module"),
-    (lambda m: m.update(architecture={"type": "Sequential", "config": {}, "children": [m["architecture"]] * 2}),
-     "stored as .* but the architecture needs|more weights"),
-    (lambda m: m.update(epoch=-1), "epoch"),
-    (lambda m: m.update(extra=[1]), "extra"),
-    (lambda m: m["arrays"]["model/0.W"].update(shape=[3, 2]), "does not match its entry"),
-    (lambda m: m["arrays"].pop("model/0.W"), "do not match the array table"),
-])
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda m: m.update(version=2), "version 2.*upgrade"),
+        (lambda m: m.update(version="1"), "version '1'"),
+        (lambda m: m.update(format="other"), "not an nnscratch file"),
+        (lambda m: m["architecture"].update(type="os.system"), "unknown module type 'os.system'"),
+        (lambda m: m["architecture"]["config"].update(sizes=[2, 10**9, 1]), "more weights than the file holds"),
+        (lambda m: m["architecture"]["config"].update(activation="evil"), "cannot rebuild MLP"),
+        (lambda m: m["architecture"]["config"].update(sizes=[2, 4, 1]), "does not match the module"),
+        (lambda m: m["architecture"]["children"][0].update(children=[]), "does not match the module"),
+        (
+            lambda m: m.update(architecture={"type": "Sequential", "config": {}, "children": [m["architecture"]] * 2}),
+            "stored as .* but the architecture needs|more weights",
+        ),
+        (lambda m: m.update(epoch=-1), "epoch"),
+        (lambda m: m.update(extra=[1]), "extra"),
+        (lambda m: m["arrays"]["model/0.W"].update(shape=[3, 2]), "does not match its entry"),
+        (lambda m: m["arrays"].pop("model/0.W"), "do not match the array table"),
+    ],
+)
 def test_forged_meta_is_refused(change, words):
     with pytest.raises(ns.SerializationError, match=words):
         _load_bytes(_rewrite(_with_meta(change)))
@@ -240,6 +259,7 @@ def test_missing_file_is_a_file_not_found_error(tmp_path):
 
 # --- what cannot be saved, and atomicity ----------------------------------------------------------
 
+
 class Custom(ns.Module):
     def __init__(self, scale=2.0):
         self.scale = scale
@@ -271,13 +291,16 @@ def test_mlp_with_replaced_layer_is_refused(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize(("kwargs", "error", "words"), [
-    ({"thing": object()}, ns.SerializationError, "extra.*object"),
-    ({"d": {(1, 2): 3}}, ns.SerializationError, "key"),
-    ({"a": np.array([None])}, ns.SerializationError, "pickle"),
-    ({"epoch": -1}, ns.ConfigError, "epoch"),
-    ({"rng": 3}, ns.ConfigError, "Generator"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"thing": object()}, ns.SerializationError, "extra.*object"),
+        ({"d": {(1, 2): 3}}, ns.SerializationError, "key"),
+        ({"a": np.array([None])}, ns.SerializationError, "pickle"),
+        ({"epoch": -1}, ns.ConfigError, "epoch"),
+        ({"rng": 3}, ns.ConfigError, "Generator"),
+    ],
+)
 def test_unsavable_values_are_refused(tmp_path, kwargs, error, words):
     with pytest.raises(error, match=words):
         ns.save(tmp_path / "m.npz", ns.Linear(1, 1, rng=0), **kwargs)

@@ -26,8 +26,9 @@ class Recorder(ns.Callback):
         self.events.append("begin")
 
     def on_step_end(self, ctx):
-        self.steps.append((ctx.step, ctx.epoch, len(ctx.x_batch), ctx.loss,
-                           [p.accumulated for p in ctx.model.parameters()]))
+        self.steps.append(
+            (ctx.step, ctx.epoch, len(ctx.x_batch), ctx.loss, [p.accumulated for p in ctx.model.parameters()])
+        )
         self.weights = [p.data.copy() for p in ctx.model.parameters()]
 
     def on_epoch_end(self, ctx):
@@ -75,8 +76,18 @@ def test_validation_and_schedulers():
     X, y = _regression()
     net = ns.MLP([1, 16, 1], activation="tanh", rng=1)
     opt = optim.SGD(net.parameters(), lr=0.1)
-    h = ns.fit(net, X, y, ns.MSELoss(), opt, epochs=5, batch_size=50, rng=0, validation_data=(X[:20], y[:20]),
-               scheduler=optim.StepLR(opt, step_size=2, gamma=0.5))
+    h = ns.fit(
+        net,
+        X,
+        y,
+        ns.MSELoss(),
+        opt,
+        epochs=5,
+        batch_size=50,
+        rng=0,
+        validation_data=(X[:20], y[:20]),
+        scheduler=optim.StepLR(opt, step_size=2, gamma=0.5),
+    )
     assert h.lr == [0.1, 0.1, 0.05, 0.05, 0.025]
     assert len(h.val_loss) == 5 and h.val_loss[-1] == pytest.approx(ns.MSELoss()(net(X[:20]), y[:20]), rel=1e-12)
 
@@ -86,8 +97,9 @@ def test_reduce_on_plateau_gets_the_validation_loss():
     net = ns.MLP([1, 4, 1], rng=1)
     opt = optim.SGD(net.parameters(), lr=1e-6)  # the loss barely moves: every epoch is a plateau
     sched = optim.ReduceLROnPlateau(opt, factor=0.5, patience=1)
-    h = ns.fit(net, X, y, ns.MSELoss(), opt, epochs=6, batch_size=200, shuffle=False, scheduler=sched,
-               validation_data=(X, y))
+    h = ns.fit(
+        net, X, y, ns.MSELoss(), opt, epochs=6, batch_size=200, shuffle=False, scheduler=sched, validation_data=(X, y)
+    )
     assert h.lr == [1e-6, 1e-6, 1e-6, 5e-7, 5e-7, 2.5e-7]
     assert sched.best == h.val_loss[0]
 
@@ -97,8 +109,17 @@ def test_guard_stops_at_first_non_finite_loss_and_restores_weights():
     net = ns.MLP([1, 16, 1], activation="tanh", rng=1)
     rec = Recorder()
     with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ns.NonFiniteError) as info:
-        ns.fit(net, X * 1e3, y, ns.MSELoss(), optim.SGD(net.parameters(), lr=10.0), epochs=20, batch_size=32,
-               rng=0, callbacks=[rec])
+        ns.fit(
+            net,
+            X * 1e3,
+            y,
+            ns.MSELoss(),
+            optim.SGD(net.parameters(), lr=10.0),
+            epochs=20,
+            batch_size=32,
+            rng=0,
+            callbacks=[rec],
+        )
     err = info.value
     assert f"step {err.step}" in str(err) and err.kind == "loss" and err.tensor == "loss"
     assert not np.isfinite(err.history.step_loss[-1]) and np.all(np.isfinite(err.history.step_loss[:-1]))
@@ -111,8 +132,17 @@ def test_guard_off_lets_the_run_diverge():
     X, y = _regression()
     net = ns.MLP([1, 16, 1], activation="tanh", rng=1)
     with np.errstate(over="ignore", invalid="ignore"):
-        h = ns.fit(net, X * 1e3, y, ns.MSELoss(), optim.SGD(net.parameters(), lr=10.0), epochs=20, batch_size=32,
-                   rng=0, guard=False)
+        h = ns.fit(
+            net,
+            X * 1e3,
+            y,
+            ns.MSELoss(),
+            optim.SGD(net.parameters(), lr=10.0),
+            epochs=20,
+            batch_size=32,
+            rng=0,
+            guard=False,
+        )
     assert len(h.step_loss) == 20 * 7 and not np.isfinite(h.step_loss[-1])
 
 
@@ -140,8 +170,17 @@ def test_early_stopping_after_patience():
     X, y = _regression()
     net = ns.MLP([1, 4, 1], rng=1)
     stopper = ns.EarlyStopping(monitor="loss", patience=3, min_delta=1e9)  # no epoch after the first improves
-    h = ns.fit(net, X, y, ns.MSELoss(), optim.SGD(net.parameters(), lr=0.1), epochs=50, batch_size=64, rng=0,
-               callbacks=[stopper])
+    h = ns.fit(
+        net,
+        X,
+        y,
+        ns.MSELoss(),
+        optim.SGD(net.parameters(), lr=0.1),
+        epochs=50,
+        batch_size=64,
+        rng=0,
+        callbacks=[stopper],
+    )
     assert h.epochs == 4 and h.stopped_early and stopper.stopped_epoch == 3 and stopper.best_epoch == 0
 
 
@@ -176,19 +215,23 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(epochs=0), ns.ConfigError, "epochs"),
-    (dict(batch_size=0), ns.ConfigError, "batch_size"),
-    (dict(batch_size=500, drop_last=True), ns.ConfigError, "no batch"),
-    (dict(validation_data=(np.ones((2, 1)),)), ns.ConfigError, "pair"),
-    (dict(loss=ns.MSELoss(reduction="none")), ns.ConfigError, "reduction"),
-    (dict(y=np.ones((3, 1))), ns.ShapeError, "same number"),
-    (dict(optimizer=object()), ns.ConfigError, "step"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(epochs=0), ns.ConfigError, "epochs"),
+        (dict(batch_size=0), ns.ConfigError, "batch_size"),
+        (dict(batch_size=500, drop_last=True), ns.ConfigError, "no batch"),
+        (dict(validation_data=(np.ones((2, 1)),)), ns.ConfigError, "pair"),
+        (dict(loss=ns.MSELoss(reduction="none")), ns.ConfigError, "reduction"),
+        (dict(y=np.ones((3, 1))), ns.ShapeError, "same number"),
+        (dict(optimizer=object()), ns.ConfigError, "step"),
+    ],
+)
 def test_fit_bad_arguments(kwargs, error, match):
     X, y = _regression()
     net = ns.MLP([1, 4, 1], rng=1)
-    args = dict(model=net, X=X, y=y, loss=ns.MSELoss(), optimizer=optim.SGD(net.parameters(), lr=0.1), epochs=2,
-                batch_size=32)
+    args = dict(
+        model=net, X=X, y=y, loss=ns.MSELoss(), optimizer=optim.SGD(net.parameters(), lr=0.1), epochs=2, batch_size=32
+    )
     with pytest.raises(error, match=match):
         ns.fit(**{**args, **kwargs})

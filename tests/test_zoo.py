@@ -17,8 +17,9 @@ def test_zoo_has_at_least_eight_documented_mistakes():
 def test_checker_fails_the_specimen_and_names_the_wrong_tensor(name, fast):
     report = zoo.check_specimen(name, fast=fast, rng=0)
     assert not report.passed
-    assert [t.name.split(".")[-1] if t.name != "input" else t.name for t in report.failed] == \
-        [zoo.SPECIMENS[name].wrong_tensor], str(report)
+    assert [t.name.split(".")[-1] if t.name != "input" else t.name for t in report.failed] == [
+        zoo.SPECIMENS[name].wrong_tensor
+    ], str(report)
     assert report.failed[0].worst_index is not None
 
 

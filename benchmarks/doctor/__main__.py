@@ -43,8 +43,10 @@ def score(seeds: list[int], verbose: bool = False) -> tuple[dict[str, tuple[int,
             missed = [c for c in case.expect if c not in found]
             flag = "ok " if (not missed and (case.expect or report.healthy)) else "BAD"
             if verbose or flag == "BAD":
-                print(f"{flag} {case.name:30s} seed {seed}: expected {list(case.expect) or 'healthy'}, "
-                      f"got {report.codes or 'healthy'}")
+                print(
+                    f"{flag} {case.name:30s} seed {seed}: expected {list(case.expect) or 'healthy'}, "
+                    f"got {report.codes or 'healthy'}"
+                )
     return {c: (hits[c], totals[c]) for c in sorted(totals)}, alarms, healthy
 
 
@@ -63,8 +65,18 @@ def overhead(repeats: int = 15) -> tuple[float, float, float]:
         net = ns.MLP([4, 64, 64, 1], rng=0)
         callbacks = [Doctor()] if with_doctor else []
         start = time.perf_counter()
-        ns.fit(net, X, y, ns.MSELoss(), Adam(net.parameters(), 1e-3), epochs=10, batch_size=32,
-               callbacks=callbacks, rng=0, progress=False)
+        ns.fit(
+            net,
+            X,
+            y,
+            ns.MSELoss(),
+            Adam(net.parameters(), 1e-3),
+            epochs=10,
+            batch_size=32,
+            callbacks=callbacks,
+            rng=0,
+            progress=False,
+        )
         return time.perf_counter() - start
 
     times = [(once(False), once(True)) for _ in range(repeats)]
@@ -86,8 +98,10 @@ def main() -> None:
     print(f"{'overall':20s} {hit}/{total} = {hit / total:.0%}")
     print(f"false alarms on healthy runs: {alarms}/{healthy} = {alarms / healthy:.0%}")
     plain, doctored, ratio = overhead()
-    print(f"\noverhead on fit (4-64-64-1, 2048 rows, batch 32, 10 epochs, Doctor at its default interval, "
-          f"12 probes): median {plain:.3f} s -> {doctored:.3f} s, median of paired ratios {ratio - 1:+.1%}")
+    print(
+        f"\noverhead on fit (4-64-64-1, 2048 rows, batch 32, 10 epochs, Doctor at its default interval, "
+        f"12 probes): median {plain:.3f} s -> {doctored:.3f} s, median of paired ratios {ratio - 1:+.1%}"
+    )
 
 
 if __name__ == "__main__":

@@ -65,8 +65,9 @@ def relative_targets(rng: np.random.Generator, tiny: float | None) -> tuple[np.n
 
 
 def run(model, X, y, loss, opt, steps=400, batch=None, zero_grad=True, accumulate=1):
-    return dict(model=model, X=X, y=y, loss=loss, opt=opt, steps=steps, batch=batch, zero_grad=zero_grad,
-                accumulate=accumulate)
+    return dict(
+        model=model, X=X, y=y, loss=loss, opt=opt, steps=steps, batch=batch, zero_grad=zero_grad, accumulate=accumulate
+    )
 
 
 def _mlp(sizes: Sequence[int], seed: int, **kw: Any) -> ns.MLP:
@@ -77,6 +78,7 @@ def _bias_init(bias: float) -> Callable:
     def init(n_in, n_out, rng=None):
         W, _ = ns.init.he_normal(n_in, n_out, rng)
         return W, np.full(n_out, bias)
+
     return init
 
 
@@ -198,24 +200,36 @@ def _broken() -> list[Case]:
     return [
         c("sgd-lr-3-diverges", ["NON_FINITE", "LR_TOO_LARGE"], nonfinite_sgd),
         c("exp-layer-overflows", ["NON_FINITE", "UNSCALED_INPUT"], nonfinite_exp),
-        c("broadcast-mse-adam", ["SHAPE_BROADCAST", "CONSTANT_OUTPUT"],
-          lambda s: broadcast(s, ns.MSELoss(broadcast=True), lambda p: Adam(p, 1e-3))),
-        c("broadcast-l1-sgd", ["SHAPE_BROADCAST"],
-          lambda s: broadcast(s, ns.L1Loss(broadcast=True), lambda p: SGD(p, lr=0.05))),
+        c(
+            "broadcast-mse-adam",
+            ["SHAPE_BROADCAST", "CONSTANT_OUTPUT"],
+            lambda s: broadcast(s, ns.MSELoss(broadcast=True), lambda p: Adam(p, 1e-3)),
+        ),
+        c(
+            "broadcast-l1-sgd",
+            ["SHAPE_BROADCAST"],
+            lambda s: broadcast(s, ns.L1Loss(broadcast=True), lambda p: SGD(p, lr=0.05)),
+        ),
         c("no-zero-grad-sgd", ["GRAD_ACCUMULATION"], lambda s: accum(s, lambda p: SGD(p, lr=1e-3))),
         c("no-zero-grad-adam", ["GRAD_ACCUMULATION"], lambda s: accum(s, lambda p: Adam(p, 1e-3), mix)),
         c("inputs-around-1000", ["UNSCALED_INPUT"], unscaled_input),
         c("features-1e-4-to-1e3", ["UNSCALED_INPUT"], mixed_scales),
-        c("targets-x100-plus-500", ["UNSCALED_TARGET"],
-          lambda s: unscaled_target(s, 100.0, 500.0, lambda p: Adam(p, 1e-3))),
+        c(
+            "targets-x100-plus-500",
+            ["UNSCALED_TARGET"],
+            lambda s: unscaled_target(s, 100.0, 500.0, lambda p: Adam(p, 1e-3)),
+        ),
         c("targets-x1e-5", ["UNSCALED_TARGET"], lambda s: unscaled_target(s, 1e-5, 0.0, lambda p: SGD(p, lr=0.01))),
         c("bias-init-minus-4", ["DEAD_RELU"], dead_bias),
         c("sgd-first-steps-kill-units", ["DEAD_RELU"], dead_kick),
         c("deep-relu-small-init", ["VANISHING_SIGNAL"], lambda s: deep(s, ns.init.normal(0.05))),
         c("deep-sigmoid", ["VANISHING_SIGNAL"], lambda s: deep(s, "glorot_uniform", "sigmoid", depth=8)),
         c("deep-relu-large-init", ["EXPLODING_SIGNAL"], lambda s: deep(s, ns.init.normal(0.5), width=64, depth=8)),
-        c("deep-leaky-large-init", ["EXPLODING_SIGNAL"],
-          lambda s: deep(s, ns.init.normal(0.6), "leaky_relu", depth=8, lr=1e-4)),
+        c(
+            "deep-leaky-large-init",
+            ["EXPLODING_SIGNAL"],
+            lambda s: deep(s, ns.init.normal(0.6), "leaky_relu", depth=8, lr=1e-4),
+        ),
         c("final-relu-negative-targets", ["CONSTANT_OUTPUT", "DEAD_RELU"], final_relu),
         c("weight-decay-100", ["CONSTANT_OUTPUT"], decay),
         c("adam-lr-1e-7", ["LR_TOO_SMALL", "PLATEAU"], lambda s: small_lr(s, lambda p: Adam(p, 1e-7))),

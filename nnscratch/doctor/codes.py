@@ -46,26 +46,43 @@ class Thresholds:
 CODES: dict[str, tuple[str, str]] = {
     "SHAPE_BROADCAST": ("error", "make the target the prediction's shape, e.g. y.reshape(-1, 1)"),
     "GRAD_ACCUMULATION": ("error", "call zero_grad() (model or optimizer) once per optimizer step, before backward"),
-    "TRIVIAL_SOLUTION": ("warning", "measure the error against a scale that cannot be near zero (a typical |y|, "
-                                    "or the size of the terms that make up y), or use an absolute loss on "
-                                    "standardised targets"),
+    "TRIVIAL_SOLUTION": (
+        "warning",
+        "measure the error against a scale that cannot be near zero (a typical |y|, "
+        "or the size of the terms that make up y), or use an absolute loss on "
+        "standardised targets",
+    ),
     "UNSCALED_INPUT": ("warning", "standardise the inputs: (X - X.mean(0)) / X.std(0) (nnscratch.data.Standardizer)"),
     "UNSCALED_TARGET": ("warning", "standardise the targets and undo it on the predictions"),
-    "HEAVY_TAILED_LOSS": ("warning", "find the rows that dominate (outliers, tiny denominators); use a robust loss "
-                                     "(HuberLoss, L1Loss), clip, or change what is predicted (e.g. its log)"),
+    "HEAVY_TAILED_LOSS": (
+        "warning",
+        "find the rows that dominate (outliers, tiny denominators); use a robust loss "
+        "(HuberLoss, L1Loss), clip, or change what is predicted (e.g. its log)",
+    ),
     "LR_TOO_LARGE": ("warning", "lower the learning rate (try 10x smaller), or clip gradients"),
     "LR_TOO_SMALL": ("warning", "raise the learning rate (try 10x larger) or use Adam"),
-    "EXPLODING_SIGNAL": ("warning", "use a smaller initialisation (e.g. He/Kaiming: std sqrt(2/fan_in)) and bounded "
-                                    "activations; check layers such as exp that amplify"),
-    "VANISHING_SIGNAL": ("warning", "initialise for depth (He/Kaiming for ReLU: std sqrt(2/fan_in)), use fewer "
-                                    "layers, or normalise between layers"),
-    "DEAD_RELU": ("warning", "lower the learning rate, standardise the inputs, use He initialisation or a small "
-                             "positive bias, or LeakyReLU"),
+    "EXPLODING_SIGNAL": (
+        "warning",
+        "use a smaller initialisation (e.g. He/Kaiming: std sqrt(2/fan_in)) and bounded "
+        "activations; check layers such as exp that amplify",
+    ),
+    "VANISHING_SIGNAL": (
+        "warning",
+        "initialise for depth (He/Kaiming for ReLU: std sqrt(2/fan_in)), use fewer layers, or normalise between layers",
+    ),
+    "DEAD_RELU": (
+        "warning",
+        "lower the learning rate, standardise the inputs, use He initialisation or a small positive bias, or LeakyReLU",
+    ),
     "LINEAR_REGIME": ("warning", "standardise the inputs so the ReLU kinks (at -b/w) can fall inside the data"),
-    "NON_FINITE": ("error", "lower the learning rate, standardise inputs and targets, or clip gradients; "
-                            "check the first tensor named"),
-    "INIT_LOSS_HIGH": ("warning", "scale the targets or the output layer so the untrained network predicts about "
-                                  "their mean"),
+    "NON_FINITE": (
+        "error",
+        "lower the learning rate, standardise inputs and targets, or clip gradients; check the first tensor named",
+    ),
+    "INIT_LOSS_HIGH": (
+        "warning",
+        "scale the targets or the output layer so the untrained network predicts about their mean",
+    ),
     "CONSTANT_OUTPUT": ("warning", "fix the cause listed above; if none, check that the inputs carry the signal"),
     "PLATEAU": ("warning", "fix the cause listed above; if none, try a larger learning rate or a schedule"),
     "NO_PROBE": ("info", "pass probe=(X, y) to Doctor, or set ctx.x_batch / ctx.y_batch in your loop"),
@@ -73,22 +90,56 @@ CODES: dict[str, tuple[str, str]] = {
 
 # effect -> codes that can cause it (the doctor's causal map).
 CAUSES: dict[str, tuple[str, ...]] = {
-    "NON_FINITE": ("LR_TOO_LARGE", "EXPLODING_SIGNAL", "GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET",
-                   "HEAVY_TAILED_LOSS"),
+    "NON_FINITE": (
+        "LR_TOO_LARGE",
+        "EXPLODING_SIGNAL",
+        "GRAD_ACCUMULATION",
+        "UNSCALED_INPUT",
+        "UNSCALED_TARGET",
+        "HEAVY_TAILED_LOSS",
+    ),
     "LR_TOO_LARGE": ("GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET", "EXPLODING_SIGNAL"),
     "LR_TOO_SMALL": ("UNSCALED_INPUT",),
     "EXPLODING_SIGNAL": ("UNSCALED_INPUT", "GRAD_ACCUMULATION"),
     "VANISHING_SIGNAL": ("DEAD_RELU", "SHAPE_BROADCAST", "GRAD_ACCUMULATION", "LR_TOO_LARGE", "TRIVIAL_SOLUTION"),
-    "DEAD_RELU": ("UNSCALED_INPUT", "LR_TOO_LARGE", "GRAD_ACCUMULATION", "VANISHING_SIGNAL", "UNSCALED_TARGET",
-                  "SHAPE_BROADCAST", "TRIVIAL_SOLUTION"),
+    "DEAD_RELU": (
+        "UNSCALED_INPUT",
+        "LR_TOO_LARGE",
+        "GRAD_ACCUMULATION",
+        "VANISHING_SIGNAL",
+        "UNSCALED_TARGET",
+        "SHAPE_BROADCAST",
+        "TRIVIAL_SOLUTION",
+    ),
     "LINEAR_REGIME": ("UNSCALED_INPUT",),
     "INIT_LOSS_HIGH": ("UNSCALED_TARGET", "UNSCALED_INPUT", "EXPLODING_SIGNAL"),
-    "CONSTANT_OUTPUT": ("SHAPE_BROADCAST", "DEAD_RELU", "VANISHING_SIGNAL", "UNSCALED_INPUT", "UNSCALED_TARGET",
-                        "LR_TOO_LARGE", "LR_TOO_SMALL", "GRAD_ACCUMULATION", "HEAVY_TAILED_LOSS",
-                        "TRIVIAL_SOLUTION"),
-    "PLATEAU": ("SHAPE_BROADCAST", "GRAD_ACCUMULATION", "TRIVIAL_SOLUTION", "UNSCALED_INPUT", "UNSCALED_TARGET",
-                "HEAVY_TAILED_LOSS", "LR_TOO_SMALL", "LR_TOO_LARGE", "VANISHING_SIGNAL", "DEAD_RELU", "LINEAR_REGIME",
-                "CONSTANT_OUTPUT", "EXPLODING_SIGNAL"),
+    "CONSTANT_OUTPUT": (
+        "SHAPE_BROADCAST",
+        "DEAD_RELU",
+        "VANISHING_SIGNAL",
+        "UNSCALED_INPUT",
+        "UNSCALED_TARGET",
+        "LR_TOO_LARGE",
+        "LR_TOO_SMALL",
+        "GRAD_ACCUMULATION",
+        "HEAVY_TAILED_LOSS",
+        "TRIVIAL_SOLUTION",
+    ),
+    "PLATEAU": (
+        "SHAPE_BROADCAST",
+        "GRAD_ACCUMULATION",
+        "TRIVIAL_SOLUTION",
+        "UNSCALED_INPUT",
+        "UNSCALED_TARGET",
+        "HEAVY_TAILED_LOSS",
+        "LR_TOO_SMALL",
+        "LR_TOO_LARGE",
+        "VANISHING_SIGNAL",
+        "DEAD_RELU",
+        "LINEAR_REGIME",
+        "CONSTANT_OUTPUT",
+        "EXPLODING_SIGNAL",
+    ),
 }
 
 
@@ -98,6 +149,7 @@ def finding(code: str, message: str, evidence: dict, layer: str | None = None, s
 
 
 # --- ordering --------------------------------------------------------------------------------------------
+
 
 def order(findings: list[Finding]) -> list[Finding]:
     """Root causes first (by priority), then each symptom after what explains it."""
@@ -130,5 +182,6 @@ def order(findings: list[Finding]) -> list[Finding]:
         return depth[id(f)]
 
     severity = {"error": 0, "warning": 1, "info": 2}
-    return sorted(findings, key=lambda f: (f.severity == "info", level(f), priority[f.code],
-                                           severity[f.severity], f.step or 0))
+    return sorted(
+        findings, key=lambda f: (f.severity == "info", level(f), priority[f.code], severity[f.severity], f.step or 0)
+    )

@@ -68,9 +68,16 @@ class Doctor(Callback):
     probes); ``thresholds``: a :class:`Thresholds` to tune the codes.
     """
 
-    def __init__(self, model: Module | None = None, loss_fn: Any = None, probe: tuple[Any, ...] | None = None,
-                 every: int | None = None, probe_size: int = 256, rng: Any = 0,
-                 thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        model: Module | None = None,
+        loss_fn: Any = None,
+        probe: tuple[Any, ...] | None = None,
+        every: int | None = None,
+        probe_size: int = 256,
+        rng: Any = 0,
+        thresholds: Thresholds | None = None,
+    ) -> None:
         if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
             raise ConfigError(f"Doctor every must be a positive integer (steps between probes), got {every!r}.")
         self.model, self.loss_fn, self.every, self.probe_size = model, loss_fn, every, int(probe_size)
@@ -161,8 +168,11 @@ class Doctor(Callback):
             events["SHAPE_BROADCAST"] = {"step": step}
         accumulated = max((p.accumulated for p in self._params), default=0)
         if "GRAD_ACCUMULATION" not in events and accumulated > self._last_accumulated >= 1:
-            events["GRAD_ACCUMULATION"] = {"step": step, "backward_passes_in_grad": accumulated,
-                                           "at_previous_step": self._last_accumulated}
+            events["GRAD_ACCUMULATION"] = {
+                "step": step,
+                "backward_passes_in_grad": accumulated,
+                "at_previous_step": self._last_accumulated,
+            }
         self._last_accumulated = accumulated
 
     # --- verdict ----------------------------------------------------------------------------------------
@@ -170,17 +180,18 @@ class Doctor(Callback):
     def report(self, error: BaseException | None = None) -> Report:
         """The findings so far, root causes first. ``error``: a NonFiniteError that stopped training."""
         if error is not None and "NON_FINITE" not in self.trace.events:
-            self.trace.events["NON_FINITE"] = {"step": getattr(error, "step", None),
-                                               "tensor": f"{getattr(error, 'kind', '')} {getattr(error, 'tensor', '')}"
-                                               .strip() or str(error), "last_finite_loss": _last_finite(self.trace)}
+            self.trace.events["NON_FINITE"] = {
+                "step": getattr(error, "step", None),
+                "tensor": f"{getattr(error, 'kind', '')} {getattr(error, 'tensor', '')}".strip() or str(error),
+                "last_finite_loss": _last_finite(self.trace),
+            }
         th, snaps = self.thresholds, self.trace.snapshots
         findings = event_findings(self.trace, snaps[-1] if snaps else None)
         if snaps:
             findings += rules.data_rules(snaps[0], self._y_scale, th)
             findings = rules.spare_fitted_run(findings + rules.snapshot_rules(self.trace, th), snaps[-1], th)
         else:
-            findings.append(finding("NO_PROBE", "The doctor never saw a batch, so it measured nothing per layer.",
-                                    {}))
+            findings.append(finding("NO_PROBE", "The doctor never saw a batch, so it measured nothing per layer.", {}))
         return Report(order(findings), self.trace, th)
 
 
@@ -193,28 +204,57 @@ def event_findings(trace: Trace, last: Any) -> list:
     out, ev = [], trace.events
     if "NON_FINITE" in ev:
         e = ev["NON_FINITE"]
-        out.append(finding("NON_FINITE", (
-            f"The loss became NaN or infinite at step {e['step']}; the first non-finite tensor in that step is "
-            f"{e['tensor']}. The last finite loss was {e['last_finite_loss']:.3g}."), dict(e), step=e["step"]))
+        out.append(
+            finding(
+                "NON_FINITE",
+                (
+                    f"The loss became NaN or infinite at step {e['step']}; the first non-finite tensor in that step is "
+                    f"{e['tensor']}. The last finite loss was {e['last_finite_loss']:.3g}."
+                ),
+                dict(e),
+                step=e["step"],
+            )
+        )
     if "SHAPE_BROADCAST" in ev:
         shapes = {"pred_shape": last.pred_shape, "target_shape": last.target_shape} if last else {}
-        out.append(finding("SHAPE_BROADCAST", (
-            f"The loss broadcast predictions {shapes.get('pred_shape', '')} against targets "
-            f"{shapes.get('target_shape', '')}: every prediction is compared with every target, so the best "
-            "the network can do is predict their mean for every input."), {**ev["SHAPE_BROADCAST"], **shapes},
-            step=ev["SHAPE_BROADCAST"]["step"]))
+        out.append(
+            finding(
+                "SHAPE_BROADCAST",
+                (
+                    f"The loss broadcast predictions {shapes.get('pred_shape', '')} against targets "
+                    f"{shapes.get('target_shape', '')}: every prediction is compared with every target, so the best "
+                    "the network can do is predict their mean for every input."
+                ),
+                {**ev["SHAPE_BROADCAST"], **shapes},
+                step=ev["SHAPE_BROADCAST"]["step"],
+            )
+        )
     if "GRAD_ACCUMULATION" in ev:
         e = ev["GRAD_ACCUMULATION"]
-        out.append(finding("GRAD_ACCUMULATION", (
-            f"Gradients are being summed across optimizer steps: at step {e['step']} the gradients held "
-            f"{e['backward_passes_in_grad']} backward passes, one more than at the step before, so zero_grad() "
-            "was not called in between. Each step then follows the sum of all past gradients."), dict(e),
-            step=e["step"]))
+        out.append(
+            finding(
+                "GRAD_ACCUMULATION",
+                (
+                    f"Gradients are being summed across optimizer steps: at step {e['step']} the gradients held "
+                    f"{e['backward_passes_in_grad']} backward passes, one more than at the step before, so zero_grad() "
+                    "was not called in between. Each step then follows the sum of all past gradients."
+                ),
+                dict(e),
+                step=e["step"],
+            )
+        )
     return out
 
 
-def diagnose(model: Module, X: Any, y: Any, loss_fn: Any = None, probe_size: int = 512, rng: Any = 0,
-             thresholds: Thresholds | None = None) -> Report:
+def diagnose(
+    model: Module,
+    X: Any,
+    y: Any,
+    loss_fn: Any = None,
+    probe_size: int = 512,
+    rng: Any = 0,
+    thresholds: Thresholds | None = None,
+) -> Report:
     """Check a set-up before training: data scaling, target shape, dead units and signal at init, initial loss.
 
     X: (N, D) inputs as the model will see them; y: the targets as the loss will see them.
@@ -231,26 +271,49 @@ def diagnose(model: Module, X: Any, y: Any, loss_fn: Any = None, probe_size: int
         return Report(order(event_findings(trace, None)), trace, th)
     out_shape = tuple(model(X[:2]).shape)
     if (out_shape[1:] != tuple(y.shape[1:])) and int(np.prod(out_shape[1:])) == int(np.prod(y.shape[1:] or (1,))):
-        found.append(finding("SHAPE_BROADCAST", (
-            f"The model predicts shape {(len(X), *out_shape[1:])} but the targets have shape {tuple(y.shape)}. "
-            "A loss that broadcasts (as torch's does) would compare every prediction with every target and "
-            "train the network to predict the mean."), {"pred_shape": (len(X), *out_shape[1:]),
-                                                         "target_shape": tuple(y.shape)}, step=0))
+        found.append(
+            finding(
+                "SHAPE_BROADCAST",
+                (
+                    f"The model predicts shape {(len(X), *out_shape[1:])} but the targets have shape {tuple(y.shape)}. "
+                    "A loss that broadcasts (as torch's does) would compare every prediction with every target and "
+                    "train the network to predict the mean."
+                ),
+                {"pred_shape": (len(X), *out_shape[1:]), "target_shape": tuple(y.shape)},
+                step=0,
+            )
+        )
         y = y.reshape((len(y), *out_shape[1:]))
     snap = probe_pass(model, loss_fn, X, y, -1)
     trace.snapshots.append(snap)
     found += rules.data_rules(snap, _target_scale(y), th)
     found += rules.dead_relu([snap], th) + rules.linear_regime([snap], th) + rules.signal([snap], th)
     if snap.relative_loss > th.init_loss:
-        found.append(finding("INIT_LOSS_HIGH", (
-            f"Before training, the loss is {snap.relative_loss:.3g} x that of simply predicting the targets' "
-            "mean: the untrained network's outputs are on the wrong scale."),
-            {"initial_loss": snap.loss, "mean_predictor_loss": snap.baseline, "threshold": th.init_loss}, step=0))
+        found.append(
+            finding(
+                "INIT_LOSS_HIGH",
+                (
+                    f"Before training, the loss is {snap.relative_loss:.3g} x that of simply predicting the targets' "
+                    "mean: the untrained network's outputs are on the wrong scale."
+                ),
+                {"initial_loss": snap.loss, "mean_predictor_loss": snap.baseline, "threshold": th.init_loss},
+                step=0,
+            )
+        )
     return Report(order(found), trace, th)
 
 
-def checkup(model: Module, X: Any, y: Any, loss_fn: Any = None, epochs: int = 0, lr: float = 1e-3,
-            batch_size: int = 32, every: int | None = None, seed: int = 0) -> tuple[Report, Report | None]:
+def checkup(
+    model: Module,
+    X: Any,
+    y: Any,
+    loss_fn: Any = None,
+    epochs: int = 0,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    every: int | None = None,
+    seed: int = 0,
+) -> tuple[Report, Report | None]:
     """``diagnose`` the set-up, then (``epochs`` > 0) train it with Adam under a Doctor.
 
     Returns ``(before, during)``; ``during`` is None without training. What ``nnscratch
@@ -264,6 +327,17 @@ def checkup(model: Module, X: Any, y: Any, loss_fn: Any = None, epochs: int = 0,
     if epochs <= 0 or any(f.code == "SHAPE_BROADCAST" for f in before.findings):
         return before, None
     doctor = Doctor(model, loss_fn, probe=(X, y), every=every, rng=seed)
-    fit(model, X, y, loss_fn, Adam(model.parameters(), lr), epochs, batch_size, callbacks=[doctor], rng=seed,
-        guard=False, progress=False)
+    fit(
+        model,
+        X,
+        y,
+        loss_fn,
+        Adam(model.parameters(), lr),
+        epochs,
+        batch_size,
+        callbacks=[doctor],
+        rng=seed,
+        guard=False,
+        progress=False,
+    )
     return before, doctor.report()

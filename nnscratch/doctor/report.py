@@ -33,8 +33,12 @@ class Finding:
     role: str = "root cause"
 
     def __str__(self) -> str:
-        where = "".join([f" layer {self.layer}" if self.layer else "",
-                         f" from step {self.step}" if self.step is not None and self.step >= 0 else ""])
+        where = "".join(
+            [
+                f" layer {self.layer}" if self.layer else "",
+                f" from step {self.step}" if self.step is not None and self.step >= 0 else "",
+            ]
+        )
         lines = [f"[{self.severity}] {self.code}{where} ({self.role})", f"  {self.message}"]
         if self.evidence:
             lines.append("  evidence: " + ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items()))
@@ -83,14 +87,18 @@ class Report:
         seen = f"{steps} optimizer steps, {samples} probe samples" if steps else "before training"
         if self.healthy:
             return f"Healthy: no problem found ({seen})."
-        return (f"{len(self.problems)} problem(s) found ({seen}); most likely root cause: {self.root_cause}.")
+        return f"{len(self.problems)} problem(s) found ({seen}); most likely root cause: {self.root_cause}."
 
     def __str__(self) -> str:
         return "\n".join([self.summary(), *(str(f) for f in self.findings)])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"healthy": self.healthy, "root_cause": self.root_cause, "summary": self.summary(),
-                "findings": [asdict(f) for f in self.findings]}
+        return {
+            "healthy": self.healthy,
+            "root_cause": self.root_cause,
+            "summary": self.summary(),
+            "findings": [asdict(f) for f in self.findings],
+        }
 
     def plot(self, path: str | Path) -> Path:
         """Draw the per-layer statistics over training, thresholds dashed; write a PNG to ``path``."""
@@ -103,19 +111,44 @@ class Report:
         fig, axes = plt.subplots(2, 3, figsize=(15, 8))
         fig.suptitle(self.summary(), fontsize=10)
         _panel_loss(axes[0, 0], snaps, th)
-        _panel_layers(axes[0, 1], snaps, "dead", "fraction of dead units (on for < 1% of probe rows)",
-                      [(th.dead, "DEAD_RELU")], log=False)
-        _panel_layers(axes[0, 2], snaps, "act", "activation spread / first hidden layer's",
-                      [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")])
-        _panel_layers(axes[1, 0], snaps, "grad", "gradient RMS / last hidden layer's",
-                      [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")])
-        _panel_layers(axes[1, 1], snaps, "update", "update-to-weight ratio ||ΔW|| / ||W||",
-                      [(th.lr_small, "LR_TOO_SMALL"), (th.lr_large, "LR_TOO_LARGE")])
+        _panel_layers(
+            axes[0, 1],
+            snaps,
+            "dead",
+            "fraction of dead units (on for < 1% of probe rows)",
+            [(th.dead, "DEAD_RELU")],
+            log=False,
+        )
+        _panel_layers(
+            axes[0, 2],
+            snaps,
+            "act",
+            "activation spread / first hidden layer's",
+            [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")],
+        )
+        _panel_layers(
+            axes[1, 0],
+            snaps,
+            "grad",
+            "gradient RMS / last hidden layer's",
+            [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")],
+        )
+        _panel_layers(
+            axes[1, 1],
+            snaps,
+            "update",
+            "update-to-weight ratio ||ΔW|| / ||W||",
+            [(th.lr_small, "LR_TOO_SMALL"), (th.lr_large, "LR_TOO_LARGE")],
+        )
         ax = axes[1, 2]
         ax.plot([s.step for s in snaps], [s.tail_share for s in snaps], "o-", ms=3)
         ax.axhline(th.tail_share, color="C3", ls="--", label="HEAVY_TAILED_LOSS")
-        ax.set(xlabel="step", ylabel="share of the probe loss", ylim=(0, 1.05),
-               title="loss share of the worst 1% of probe rows")
+        ax.set(
+            xlabel="step",
+            ylabel="share of the probe loss",
+            ylim=(0, 1.05),
+            title="loss share of the worst 1% of probe rows",
+        )
         ax.legend(fontsize=8)
         fig.tight_layout()
         path = Path(path)
@@ -154,8 +187,9 @@ def _layer_series(snaps: list[Snapshot], kind: str) -> dict[str, list[tuple[int,
     return series
 
 
-def _panel_layers(ax: Any, snaps: list[Snapshot], kind: str, title: str, lines: list[tuple[float, str]],
-                  log: bool = True) -> None:
+def _panel_layers(
+    ax: Any, snaps: list[Snapshot], kind: str, title: str, lines: list[tuple[float, str]], log: bool = True
+) -> None:
     import matplotlib.pyplot as plt
 
     series = _layer_series(snaps, kind)
@@ -164,8 +198,7 @@ def _panel_layers(ax: Any, snaps: list[Snapshot], kind: str, title: str, lines: 
         ax.plot(*zip(*points), "o-", ms=3, label=name, color=color)
     for value, label in lines:
         ax.axhline(value, color="C3", ls="--", lw=1)
-        ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), color="C3", fontsize=7,
-                    va="bottom")
+        ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), color="C3", fontsize=7, va="bottom")
     if log:
         ax.set_yscale("log")
     if snaps:  # the whole run on every panel, even where a statistic was measured only a few times

@@ -22,26 +22,50 @@ def _since(snaps: list[Snapshot], bad: list[bool]) -> int:
 
 # --- rules on the data the network sees (first snapshot) ---------------------------------------------------
 
+
 def data_rules(s: Snapshot, y_scale: tuple[float, float], th: Thresholds) -> list[Finding]:
     """UNSCALED_INPUT and UNSCALED_TARGET from the first Linear's input and the targets' (|mean|, std)."""
     out = []
     scales = [v for v in s.input_scale if v > 0]
     if scales and (max(scales) > th.input_scale or min(scales) < th.input_scale_low):
         big, small = max(scales), min(scales)
-        out.append(finding("UNSCALED_INPUT", (
-            f"The first layer's inputs are far from unit scale (feature RMS from {small:.3g} to {big:.3g}). "
-            "With weights of order 1/sqrt(fan_in), each unit's pre-activation is dominated by the largest "
-            "features, and the bias cannot move a ReLU's kink into the data in any reasonable number of steps."),
-            {"max_feature_rms": big, "min_feature_rms": small, "threshold_high": th.input_scale,
-             "threshold_low": th.input_scale_low}, step=0))
+        out.append(
+            finding(
+                "UNSCALED_INPUT",
+                (
+                    f"The first layer's inputs are far from unit scale (feature RMS from {small:.3g} to {big:.3g}). "
+                    "With weights of order 1/sqrt(fan_in), each unit's pre-activation is dominated by the largest "
+                    "features, and the bias cannot move a ReLU's kink into the data in any reasonable number of steps."
+                ),
+                {
+                    "max_feature_rms": big,
+                    "min_feature_rms": small,
+                    "threshold_high": th.input_scale,
+                    "threshold_low": th.input_scale_low,
+                },
+                step=0,
+            )
+        )
     mean, std = y_scale
     if max(mean, std) > th.target_scale or 0 < std < th.target_scale_low:
-        out.append(finding("UNSCALED_TARGET", (
-            f"The targets are far from unit scale (|mean| {mean:.3g}, std {std:.3g}). An untrained network "
-            "predicts values of order 1, so the first steps are spent moving the output, and the learning rate "
-            "that suits the hidden layers does not suit the output."),
-            {"target_abs_mean": mean, "target_std": std, "threshold_high": th.target_scale,
-             "threshold_low": th.target_scale_low, "initial_loss_over_mean_predictor": s.relative_loss}, step=0))
+        out.append(
+            finding(
+                "UNSCALED_TARGET",
+                (
+                    f"The targets are far from unit scale (|mean| {mean:.3g}, std {std:.3g}). An untrained network "
+                    "predicts values of order 1, so the first steps are spent moving the output, and the learning rate "
+                    "that suits the hidden layers does not suit the output."
+                ),
+                {
+                    "target_abs_mean": mean,
+                    "target_std": std,
+                    "threshold_high": th.target_scale,
+                    "threshold_low": th.target_scale_low,
+                    "initial_loss_over_mean_predictor": s.relative_loss,
+                },
+                step=0,
+            )
+        )
     return out
 
 
@@ -63,6 +87,7 @@ def spare_fitted_run(findings: list[Finding], last: Snapshot, th: Thresholds) ->
 
 # --- rules on the probe snapshots --------------------------------------------------------------------------
 
+
 def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     """Per ReLU layer. A warning when the run did not fit; information when the network fits
     anyway (even with 90% of a layer dead: what is left suffices) or, below 90% dead, when its loss
@@ -75,16 +100,28 @@ def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
         series = [s.relus()[i].dead for s in snaps]
         if layer.dead > th.dead:
             step = _since(snaps, [d > th.dead for d in series])
-            f = finding("DEAD_RELU", (
-                f"{layer.dead:.0%} of the {layer.units} units of {layer.kind} layer {layer.name} are off for every "
-                f"probe input or nearly (at the start: {series[0]:.0%}), so they pass no gradient and never recover. "
-                f"They crossed {th.dead:.0%} at step {step}."),
-                {"dead_fraction": layer.dead, "dead_at_start": first.relus()[i].dead, "threshold": th.dead,
-                 "units": layer.units, "loss_over_mean_predictor": last.relative_loss}, layer=layer.name, step=step)
+            f = finding(
+                "DEAD_RELU",
+                (
+                    f"{layer.dead:.0%} of the {layer.units} units of {layer.kind} layer {layer.name} are off for every "
+                    f"probe input or nearly (at the start: {series[0]:.0%}), so they pass no gradient and never recover. "
+                    f"They crossed {th.dead:.0%} at step {step}."
+                ),
+                {
+                    "dead_fraction": layer.dead,
+                    "dead_at_start": first.relus()[i].dead,
+                    "threshold": th.dead,
+                    "units": layer.units,
+                    "loss_over_mean_predictor": last.relative_loss,
+                },
+                layer=layer.name,
+                step=step,
+            )
             if fitted or (learning and layer.dead < 0.9):
                 f.severity = "info"
-                f.message += (" The network still fits its data" if fitted else " The loss is still falling fast "
-                              "at the end") + ", so this only wastes capacity."
+                f.message += (
+                    " The network still fits its data" if fitted else " The loss is still falling fast at the end"
+                ) + ", so this only wastes capacity."
             out.append(f)
     return out
 
@@ -98,11 +135,18 @@ def linear_regime(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     if bending[-1] >= th.switching:
         return []
     step = _since(snaps, [b < th.switching for b in bending])
-    return [finding("LINEAR_REGIME", (
-        f"Only {bending[-1]:.0%} of the ReLU units switch on and off within the data; every other unit is "
-        "either always on or always off, so over the whole data range the network computes one straight "
-        "(affine) function of its input, however long it trains."),
-        {"bending_fraction": bending[-1], "threshold": th.switching, "relu_units": units}, step=step)]
+    return [
+        finding(
+            "LINEAR_REGIME",
+            (
+                f"Only {bending[-1]:.0%} of the ReLU units switch on and off within the data; every other unit is "
+                "either always on or always off, so over the whole data range the network computes one straight "
+                "(affine) function of its input, however long it trains."
+            ),
+            {"bending_fraction": bending[-1], "threshold": th.switching, "relu_units": units},
+            step=step,
+        )
+    ]
 
 
 def signal_ratios(s: Snapshot) -> tuple[float, float]:
@@ -132,20 +176,33 @@ def signal(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
         when = 0  # recovered by the end, but the run did not fit: report the signal at the start
     act, grad = ratios[when]
     n_hidden = len(snaps[-1].linears()) - 1
-    for code, bad, word in (("VANISHING_SIGNAL", lambda r: r < th.vanishing, "shrink"),
-                            ("EXPLODING_SIGNAL", lambda r: r > th.exploding, "grow")):
+    for code, bad, word in (
+        ("VANISHING_SIGNAL", lambda r: r < th.vanishing, "shrink"),
+        ("EXPLODING_SIGNAL", lambda r: r > th.exploding, "grow"),
+    ):
         which = [name for name, r in (("activations", act), ("gradients", grad)) if bad(r)]
         if not which:
             continue
         step = _since(snaps, [bad(a) or bad(g) for a, g in ratios])
-        out.append(finding(code, (
-            f"The {' and the '.join(which)} {word} by a factor of "
-            f"{act if which[0] == 'activations' else grad:.3g} across the {n_hidden} hidden layers "
-            f"{'at the end' if when == -1 else 'at the start (it later recovered, but the run did not fit)'} "
-            f"(at the start: activations {ratios[0][0]:.3g}, gradients {ratios[0][1]:.3g}), so the deep layers "
-            "receive almost no information about the input, or the early layers almost no gradient."),
-            {"activation_ratio": act, "gradient_ratio": grad, "threshold": th.vanishing
-             if code == "VANISHING_SIGNAL" else th.exploding, "hidden_layers": n_hidden}, step=step))
+        out.append(
+            finding(
+                code,
+                (
+                    f"The {' and the '.join(which)} {word} by a factor of "
+                    f"{act if which[0] == 'activations' else grad:.3g} across the {n_hidden} hidden layers "
+                    f"{'at the end' if when == -1 else 'at the start (it later recovered, but the run did not fit)'} "
+                    f"(at the start: activations {ratios[0][0]:.3g}, gradients {ratios[0][1]:.3g}), so the deep layers "
+                    "receive almost no information about the input, or the early layers almost no gradient."
+                ),
+                {
+                    "activation_ratio": act,
+                    "gradient_ratio": grad,
+                    "threshold": th.vanishing if code == "VANISHING_SIGNAL" else th.exploding,
+                    "hidden_layers": n_hidden,
+                },
+                step=step,
+            )
+        )
     return out
 
 
@@ -157,11 +214,21 @@ def constant_output(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     if not (rel[-1] < th.constant and not growing):
         return []
     step = _since(snaps, [r < th.constant for r in rel])
-    return [finding("CONSTANT_OUTPUT", (
-        f"The network predicts about the same value for every input: the predictions' spread is "
-        f"{rel[-1]:.2%} of the targets' (loss {snaps[-1].relative_loss:.3g} x that of predicting the mean)."),
-        {"prediction_spread_over_target_spread": rel[-1], "threshold": th.constant,
-         "loss_over_mean_predictor": snaps[-1].relative_loss}, step=step)]
+    return [
+        finding(
+            "CONSTANT_OUTPUT",
+            (
+                f"The network predicts about the same value for every input: the predictions' spread is "
+                f"{rel[-1]:.2%} of the targets' (loss {snaps[-1].relative_loss:.3g} x that of predicting the mean)."
+            ),
+            {
+                "prediction_spread_over_target_spread": rel[-1],
+                "threshold": th.constant,
+                "loss_over_mean_predictor": snaps[-1].relative_loss,
+            },
+            step=step,
+        )
+    ]
 
 
 def plateau(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
@@ -175,15 +242,29 @@ def plateau(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     stalled = gain < th.plateau_gain and level > th.plateau_level
     if not (stalled or (level > th.near_mean and gain < th.near_mean_gain)):
         return []
-    what = (f"The loss has not improved by more than {th.plateau_gain:.0%} since step {snaps[half].step} and "
-            f"stays at {level:.3g} x the loss of predicting the mean: training has stalled." if stalled else
-            f"After {snaps[-1].step + 1} steps the loss is still {level:.3g} x that of predicting the mean (it "
-            f"improved by {gain:.1%} over the second half): the network has learned almost nothing about how "
-            "the targets depend on the inputs.")
-    return [finding("PLATEAU", what,
-        {"gain_over_second_half": gain, "threshold_gain": th.plateau_gain, "loss_over_mean_predictor": level,
-         "threshold_level": th.plateau_level, "threshold_near_mean": th.near_mean,
-         "threshold_near_mean_gain": th.near_mean_gain}, step=snaps[half].step)]
+    what = (
+        f"The loss has not improved by more than {th.plateau_gain:.0%} since step {snaps[half].step} and "
+        f"stays at {level:.3g} x the loss of predicting the mean: training has stalled."
+        if stalled
+        else f"After {snaps[-1].step + 1} steps the loss is still {level:.3g} x that of predicting the mean (it "
+        f"improved by {gain:.1%} over the second half): the network has learned almost nothing about how "
+        "the targets depend on the inputs."
+    )
+    return [
+        finding(
+            "PLATEAU",
+            what,
+            {
+                "gain_over_second_half": gain,
+                "threshold_gain": th.plateau_gain,
+                "loss_over_mean_predictor": level,
+                "threshold_level": th.plateau_level,
+                "threshold_near_mean": th.near_mean,
+                "threshold_near_mean_gain": th.near_mean_gain,
+            },
+            step=snaps[half].step,
+        )
+    ]
 
 
 def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
@@ -195,36 +276,63 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
     unless one step changed the weights by more than their own size.
     """
     snaps = trace.snapshots
-    measured = [[v for v in r.values() if not math.isnan(v)] for r in
-                [trace.first_update] + [s.update_ratio for s in snaps[: max(1, len(snaps) // 2)]]]
+    measured = [
+        [v for v in r.values() if not math.isnan(v)]
+        for r in [trace.first_update] + [s.update_ratio for s in snaps[: max(1, len(snaps) // 2)]]
+    ]
     early = [max(r) for r in measured if r]
     if not early:
         return []
     peak, typical = max(early), median(early)
     rise = max(_rise([s.loss for s in snaps]), _rise(trace.losses) / 10)
     # A step larger than the weights themselves (ratio > 10 x th.lr_large) overshoots whatever the loss did.
-    unstable = ("NON_FINITE" in trace.events or not math.isfinite(rise) or rise > th.unstable
-                or peak > 10 * th.lr_large)
+    unstable = "NON_FINITE" in trace.events or not math.isfinite(rise) or rise > th.unstable or peak > 10 * th.lr_large
     if peak > th.lr_large and unstable:
-        return [finding("LR_TOO_LARGE", (
-            f"Steps changed the weights by up to {peak:.2g} of their size (healthy runs: about 1e-3) and the loss "
-            f"is unstable: it rose to {rise:.3g} x its best value so far. The steps overshoot."),
-            {"peak_update_ratio": peak, "threshold": th.lr_large, "loss_rise_over_best": rise,
-             "threshold_rise": th.unstable}, step=0)]
+        return [
+            finding(
+                "LR_TOO_LARGE",
+                (
+                    f"Steps changed the weights by up to {peak:.2g} of their size (healthy runs: about 1e-3) and the loss "
+                    f"is unstable: it rose to {rise:.3g} x its best value so far. The steps overshoot."
+                ),
+                {
+                    "peak_update_ratio": peak,
+                    "threshold": th.lr_large,
+                    "loss_rise_over_best": rise,
+                    "threshold_rise": th.unstable,
+                },
+                step=0,
+            )
+        ]
     # A fully dead layer also stops the updates, but that is no learning-rate problem.
     dead_layer = any(r.dead >= 0.99 for s in snaps for r in s.relus())
     level, fall = snaps[-1].relative_loss, late_fall(snaps)
     stuck = typical < th.lr_small and level > th.plateau_level
     cut_short = typical < th.lr_slow and level > th.fit_ok and fall < th.still_falling
     if (stuck or cut_short) and not dead_layer:
-        return [finding("LR_TOO_SMALL", (
-            f"Each step changes the weights by only {typical:.2g} of their size (healthy runs: about 1e-3), "
-            f"and the loss is still {level:.3g} x that of predicting the mean"
-            + ("." if stuck else f", though falling fast: the last fifth of the run cut it to {fall:.2g} of what "
-               "it was. The run ends long before it converges.")),
-            {"update_ratio": typical, "threshold": th.lr_small if stuck else th.lr_slow,
-             "loss_over_mean_predictor": level, "late_fall": fall, "threshold_late_fall": th.still_falling},
-            step=0)]
+        return [
+            finding(
+                "LR_TOO_SMALL",
+                (
+                    f"Each step changes the weights by only {typical:.2g} of their size (healthy runs: about 1e-3), "
+                    f"and the loss is still {level:.3g} x that of predicting the mean"
+                    + (
+                        "."
+                        if stuck
+                        else f", though falling fast: the last fifth of the run cut it to {fall:.2g} of what "
+                        "it was. The run ends long before it converges."
+                    )
+                ),
+                {
+                    "update_ratio": typical,
+                    "threshold": th.lr_small if stuck else th.lr_slow,
+                    "loss_over_mean_predictor": level,
+                    "late_fall": fall,
+                    "threshold_late_fall": th.still_falling,
+                },
+                step=0,
+            )
+        ]
     return []
 
 
@@ -255,10 +363,17 @@ def heavy_tail(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     if share <= th.tail_share or not snaps[-1].relative_loss > th.fit_ok:
         return []
     step = _since(snaps, [v > th.tail_share for v in shares])
-    return [finding("HEAVY_TAILED_LOSS", (
-        f"The worst 1% of the probe rows carry {share:.0%} of the loss (typically, over training), so the "
-        "gradient follows a handful of samples and the average loss says little about the rest."),
-        {"worst_1pct_share": share, "threshold": th.tail_share}, step=step)]
+    return [
+        finding(
+            "HEAVY_TAILED_LOSS",
+            (
+                f"The worst 1% of the probe rows carry {share:.0%} of the loss (typically, over training), so the "
+                "gradient follows a handful of samples and the average loss says little about the rest."
+            ),
+            {"worst_1pct_share": share, "threshold": th.tail_share},
+            step=step,
+        )
+    ]
 
 
 def trivial_solution(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
@@ -268,23 +383,44 @@ def trivial_solution(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     bound wherever y is near 0, so a network can lower it by giving up. The mean is then the
     wrong yardstick: "loss 0.07 x the mean's" looks like a fit.
     """
+
     def settled(s: Snapshot) -> bool:
         return s.zero_loss < th.zero_better * s.baseline and th.near_zero[0] <= s.loss / s.zero_loss <= th.near_zero[1]
+
     if not settled(snaps[-1]):
         return []
     last = snaps[-1]
-    return [finding("TRIVIAL_SOLUTION", (
-        f"The network does little better than predicting 0 for every input, and this loss rewards that: predicting 0 "
-        f"costs {last.zero_loss:.3g}, predicting the targets' mean {last.baseline:.3g}, and the network's loss is "
-        f"{last.loss:.3g} (its predictions' spread is {last.pred_spread / last.target_spread:.2g} of the targets'). "
-        "A loss that divides the error by something that can be near zero (such as |y|) is ruled by those rows "
-        "unless the output is 0, so training settles on that trivial answer."),
-        {"loss": last.loss, "zero_prediction_loss": last.zero_loss, "mean_prediction_loss": last.baseline,
-         "threshold_zero_over_mean": th.zero_better, "threshold_loss_over_zero": th.near_zero},
-        step=_since(snaps, [settled(s) for s in snaps]))]
+    return [
+        finding(
+            "TRIVIAL_SOLUTION",
+            (
+                f"The network does little better than predicting 0 for every input, and this loss rewards that: predicting 0 "
+                f"costs {last.zero_loss:.3g}, predicting the targets' mean {last.baseline:.3g}, and the network's loss is "
+                f"{last.loss:.3g} (its predictions' spread is {last.pred_spread / last.target_spread:.2g} of the targets'). "
+                "A loss that divides the error by something that can be near zero (such as |y|) is ruled by those rows "
+                "unless the output is 0, so training settles on that trivial answer."
+            ),
+            {
+                "loss": last.loss,
+                "zero_prediction_loss": last.zero_loss,
+                "mean_prediction_loss": last.baseline,
+                "threshold_zero_over_mean": th.zero_better,
+                "threshold_loss_over_zero": th.near_zero,
+            },
+            step=_since(snaps, [settled(s) for s in snaps]),
+        )
+    ]
 
 
 def snapshot_rules(trace: Trace, th: Thresholds) -> list[Finding]:
     snaps = trace.snapshots
-    return [*dead_relu(snaps, th), *linear_regime(snaps, th), *signal(snaps, th), *constant_output(snaps, th),
-            *plateau(snaps, th), *learning_rate(trace, th), *heavy_tail(snaps, th), *trivial_solution(snaps, th)]
+    return [
+        *dead_relu(snaps, th),
+        *linear_regime(snaps, th),
+        *signal(snaps, th),
+        *constant_output(snaps, th),
+        *plateau(snaps, th),
+        *learning_rate(trace, th),
+        *heavy_tail(snaps, th),
+        *trivial_solution(snaps, th),
+    ]

@@ -121,8 +121,9 @@ def _forward_stats(name: str, module: Module, x: Any, out: Any) -> LayerStats:
     return stats
 
 
-def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args: tuple = (),
-               fixed: dict[str, float] | None = None) -> Snapshot:
+def probe_pass(
+    model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args: tuple = (), fixed: dict[str, float] | None = None
+) -> Snapshot:
     """Run ``X`` forward and backward through ``model`` with recording hooks; training state is kept.
 
     X: (N, D) probe inputs, y: the matching targets (any shape ``loss_fn`` accepts);
@@ -167,8 +168,9 @@ def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args
             if not fixed:
                 mean = y.reshape(y.shape[0], -1).mean(axis=0)
                 fixed["baseline"] = _constant_loss(copy.copy(loss_fn), out, y, loss_args, mean)
-                fixed["zero_loss"] = _constant_loss(copy.copy(loss_fn), out, y, loss_args,
-                                                    get_array_module(mean).zeros_like(mean))
+                fixed["zero_loss"] = _constant_loss(
+                    copy.copy(loss_fn), out, y, loss_args, get_array_module(mean).zeros_like(mean)
+                )
                 fixed["target_spread"] = spread(y)
     finally:
         for p, (grad, acc) in zip(params, saved):
@@ -177,8 +179,19 @@ def probe_pass(model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args
             remove()
     x0 = first_input[0] if first_input else X
     input_scale = [float(v) for v in (x0.reshape(x0.shape[0], -1) ** 2).mean(axis=0) ** 0.5]
-    return Snapshot(step, loss, fixed["baseline"], spread(out), fixed["target_spread"], _tail_share(per_row),
-                    records, input_scale, tuple(out.shape), tuple(y.shape), fixed["zero_loss"])
+    return Snapshot(
+        step,
+        loss,
+        fixed["baseline"],
+        spread(out),
+        fixed["target_spread"],
+        _tail_share(per_row),
+        records,
+        input_scale,
+        tuple(out.shape),
+        tuple(y.shape),
+        fixed["zero_loss"],
+    )
 
 
 def _constant_loss(lf: Any, out: Any, y: Any, loss_args: tuple, value: Any) -> float:

@@ -58,8 +58,9 @@ def regime_of(activation: str) -> str:
     return {"log": "positive", "exp": "contracting"}.get(activation, "default")
 
 
-def mlp_case(sizes: list[int], activation: str = "relu", *, batch: int = 8, rng: Any = None,
-             dtype: Any = np.float64) -> tuple[MLP, np.ndarray, np.ndarray]:
+def mlp_case(
+    sizes: list[int], activation: str = "relu", *, batch: int = 8, rng: Any = None, dtype: Any = np.float64
+) -> tuple[MLP, np.ndarray, np.ndarray]:
     """An ``MLP(sizes, activation)``, an input batch x (batch, sizes[0]) valid for it, and targets y."""
     _, (low, high), inits = REGIMES[regime_of(activation)]
     gen = as_generator(rng)
@@ -68,8 +69,16 @@ def mlp_case(sizes: list[int], activation: str = "relu", *, batch: int = 8, rng:
     return model, x, gen.standard_normal((batch, sizes[-1])).astype(dtype)
 
 
-def check_random_mlp(sizes: list[int], activation: str = "relu", loss: str = "mse", *, reduction: str = "mean",
-                     batch: int = 8, fast: bool = False, seed: int = 0) -> GradcheckReport:
+def check_random_mlp(
+    sizes: list[int],
+    activation: str = "relu",
+    loss: str = "mse",
+    *,
+    reduction: str = "mean",
+    batch: int = 8,
+    fast: bool = False,
+    seed: int = 0,
+) -> GradcheckReport:
     """Check ``MLP(sizes, activation)`` + a loss by name on a random batch (``nnscratch gradcheck``)."""
     if loss not in LOSSES:
         raise ConfigError(f"loss must be one of {', '.join(map(repr, LOSSES))}; got {loss!r}.")

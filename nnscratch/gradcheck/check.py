@@ -57,9 +57,12 @@ def _numeric_dtype(dtype: Any) -> np.dtype:
     dtype = np.dtype(np.float64 if dtype is None else dtype)
     machine_epsilon(dtype)  # float32 or float64, or a ConfigError
     if dtype == np.float32:
-        warnings.warn("gradcheck in float32: finite differences lose about half of float32's 7 digits, so the "
-                      "tolerance is widened accordingly; leave dtype=None to check through a float64 copy.",
-                      PrecisionWarning, stacklevel=3)
+        warnings.warn(
+            "gradcheck in float32: finite differences lose about half of float32's 7 digits, so the "
+            "tolerance is widened accordingly; leave dtype=None to check through a float64 copy.",
+            PrecisionWarning,
+            stacklevel=3,
+        )
     return dtype
 
 
@@ -90,8 +93,9 @@ def _as_work(x: Any, dtype: np.dtype, name: str) -> Any:
     return get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
 
 
-def _analytic_pass(net: Module, x: Any, head: Callable[[Any], Any],
-                   problems: list[str]) -> tuple[dict[str, Any], float]:
+def _analytic_pass(
+    net: Module, x: Any, head: Callable[[Any], Any], problems: list[str]
+) -> tuple[dict[str, Any], float]:
     """Forward x, ``grad_out = head(output)``, backward; return the gradients and f's rounding scale.
 
     The scale: a relative rounding error ε in a layer's output moves f by about
@@ -110,8 +114,9 @@ def _analytic_pass(net: Module, x: Any, head: Callable[[Any], Any],
         if id(m) in outputs and getattr(grad, "shape", None) == outputs[id(m)].shape:
             terms.append(float(abs(grad * outputs[id(m)]).sum()))
 
-    removers = [r for _, m in net.named_modules() for r in (m.register_forward_hook(keep),
-                                                             m.register_backward_hook(add))]
+    removers = [
+        r for _, m in net.named_modules() for r in (m.register_forward_hook(keep), m.register_backward_hook(add))
+    ]
     try:
         net.zero_grad()
         grad_out = head(net(x))
@@ -121,15 +126,16 @@ def _analytic_pass(net: Module, x: Any, head: Callable[[Any], Any],
         for remove in removers:
             remove()
     if not bool((sent == grad_out).all()):
-        problems.append(f"{type(net).__name__}.backward (or a layer inside it) modified its incoming gradient in "
-                        "place; an earlier layer or a skip connection may still hold that array. Return a new "
-                        "array instead.")
+        problems.append(
+            f"{type(net).__name__}.backward (or a layer inside it) modified its incoming gradient in "
+            "place; an earlier layer or a skip connection may still hold that array. Return a new "
+            "array instead."
+        )
     analytic = {"input": grad_in, **{name: p.grad.copy() for name, p in net.named_parameters()}}
     shapes = {"input": tuple(x.shape), **{name: p.shape for name, p in net.named_parameters()}}
     for name, g in analytic.items():
         if getattr(g, "shape", None) != shapes[name]:
-            problems.append(f"gradient of {name} has shape {tuple(getattr(g, 'shape', ()))}, "
-                            f"expected {shapes[name]}.")
+            problems.append(f"gradient of {name} has shape {tuple(getattr(g, 'shape', ()))}, expected {shapes[name]}.")
     return analytic, sum(terms)
 
 
@@ -146,8 +152,16 @@ def _module_problem(module: Module, x: Any, dtype: np.dtype, gen: np.random.Gene
 
     analytic, scale = _analytic_pass(net, x, head, problems)
     tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
-    return _Problem(type(module).__name__, tensors, lambda: float((r[0] * net(x)).sum()),
-                    analytic, KinkWatch(m for _, m in net.named_modules()), scale, model_dtype, problems)
+    return _Problem(
+        type(module).__name__,
+        tensors,
+        lambda: float((r[0] * net(x)).sum()),
+        analytic,
+        KinkWatch(m for _, m in net.named_modules()),
+        scale,
+        model_dtype,
+        problems,
+    )
 
 
 def _loss_value(loss: Loss, pred: Any, target: Any, r: Any) -> float:
@@ -181,10 +195,21 @@ def _loss_problem(loss: Loss, pred: Any, target: Any, dtype: np.dtype, gen: np.r
     head, state = _loss_head(fn, target, gen)
     grad = head(pred)
     r, scale = state
-    problems = [] if grad.shape == pred.shape else [
-        f"gradient of pred has shape {tuple(grad.shape)}, expected {tuple(pred.shape)}."]
-    return _Problem(repr(loss), {"pred": pred}, lambda: _loss_value(fn, pred, target, r), {"pred": grad},
-                    KinkWatch([fn]), scale, model_dtype, problems)
+    problems = (
+        []
+        if grad.shape == pred.shape
+        else [f"gradient of pred has shape {tuple(grad.shape)}, expected {tuple(pred.shape)}."]
+    )
+    return _Problem(
+        repr(loss),
+        {"pred": pred},
+        lambda: _loss_value(fn, pred, target, r),
+        {"pred": grad},
+        KinkWatch([fn]),
+        scale,
+        model_dtype,
+        problems,
+    )
 
 
 def _model_problem(model: Module, loss: Loss, x: Any, y: Any, dtype: np.dtype, gen: np.random.Generator) -> _Problem:
@@ -197,13 +222,30 @@ def _model_problem(model: Module, loss: Loss, x: Any, y: Any, dtype: np.dtype, g
     r, loss_scale = state
     tensors = {"input": x, **{name: p.data for name, p in net.named_parameters()}}
     sources = [m for _, m in net.named_modules()] + [fn]
-    return _Problem(f"{type(model).__name__} + {loss!r}", tensors,
-                    lambda: _loss_value(fn, net(x), y, r), analytic, KinkWatch(sources), scale + loss_scale,
-                    model_dtype, problems)
+    return _Problem(
+        f"{type(model).__name__} + {loss!r}",
+        tensors,
+        lambda: _loss_value(fn, net(x), y, r),
+        analytic,
+        KinkWatch(sources),
+        scale + loss_scale,
+        model_dtype,
+        problems,
+    )
 
 
-def _run(problem: _Problem, *, fast: bool, probes: int, gen: np.random.Generator, richardson: bool,
-         dtype: np.dtype, rtol: float | None, atol: float | None, safety: float | None) -> GradcheckReport:
+def _run(
+    problem: _Problem,
+    *,
+    fast: bool,
+    probes: int,
+    gen: np.random.Generator,
+    richardson: bool,
+    dtype: np.dtype,
+    rtol: float | None,
+    atol: float | None,
+    safety: float | None,
+) -> GradcheckReport:
     eps = machine_epsilon(dtype)
     rtol = 10 * np.sqrt(eps) if rtol is None else float(rtol)
     safety = (2.0 if dtype == np.float64 else 8.0) if safety is None else float(safety)
@@ -221,21 +263,38 @@ def _run(problem: _Problem, *, fast: bool, probes: int, gen: np.random.Generator
         grad = to_numpy(grad).astype(np.float64)
         check, spent = _fast(problem, name, tensor, grad, probes, gen, lines, options) if fast else (None, 0)
         if check is None or not check.passed:
-            fd = sample_lines(problem.evaluate, element_mover(tensor), resolve_steps(None, tensor, dtype, richardson),
-                              **lines)
-            check = compare(name, grad, fd.reshape(tuple(tensor.shape)), mode="fast→full" if fast else "full",
-                            **options)
+            fd = sample_lines(
+                problem.evaluate, element_mover(tensor), resolve_steps(None, tensor, dtype, richardson), **lines
+            )
+            check = compare(
+                name, grad, fd.reshape(tuple(tensor.shape)), mode="fast→full" if fast else "full", **options
+            )
         check.evaluations += spent
         checks.append(check)
     backend = backend_of(next(iter(problem.tensors.values())))
     mode = f"fast ({probes} probes per tensor)" if fast else "full"
-    return GradcheckReport(problem.subject, checks, dtype=str(dtype), model_dtype=problem.model_dtype,
-                           backend=backend, mode=mode, evaluations=1 + sum(c.evaluations for c in checks),
-                           problems=problem.problems)
+    return GradcheckReport(
+        problem.subject,
+        checks,
+        dtype=str(dtype),
+        model_dtype=problem.model_dtype,
+        backend=backend,
+        mode=mode,
+        evaluations=1 + sum(c.evaluations for c in checks),
+        problems=problem.problems,
+    )
 
 
-def _fast(problem: _Problem, name: str, tensor: Any, grad: np.ndarray, probes: int, gen: np.random.Generator,
-          lines: dict, options: dict) -> tuple[TensorCheck | None, int]:
+def _fast(
+    problem: _Problem,
+    name: str,
+    tensor: Any,
+    grad: np.ndarray,
+    probes: int,
+    gen: np.random.Generator,
+    lines: dict,
+    options: dict,
+) -> tuple[TensorCheck | None, int]:
     """Directional derivatives along signed Gaussian probes, and the evaluations of f they took.
 
     The check is None when the probes crossed kinks on both sides (inconclusive), and then
@@ -254,9 +313,19 @@ def _fast(problem: _Problem, name: str, tensor: Any, grad: np.ndarray, probes: i
     return check, fd.evaluations
 
 
-def check_module(module: Module, x: Any, *, fast: bool = False, probes: int = 2, rng: Any = None,
-                 richardson: bool = False, dtype: Any = None, rtol: float | None = None,
-                 atol: float | None = None, safety: float | None = None) -> GradcheckReport:
+def check_module(
+    module: Module,
+    x: Any,
+    *,
+    fast: bool = False,
+    probes: int = 2,
+    rng: Any = None,
+    richardson: bool = False,
+    dtype: Any = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    safety: float | None = None,
+) -> GradcheckReport:
     """Check ``module.backward`` for the input and every parameter at input ``x``.
 
     x: a valid input (N, D) for the module. fast: directional checks with ``probes``
@@ -269,13 +338,33 @@ def check_module(module: Module, x: Any, *, fast: bool = False, probes: int = 2,
     """
     dtype = _numeric_dtype(dtype)
     gen = as_generator(rng)
-    return _run(_module_problem(module, x, dtype, gen), fast=fast, probes=probes, gen=gen, richardson=richardson,
-                dtype=dtype, rtol=rtol, atol=atol, safety=safety)
+    return _run(
+        _module_problem(module, x, dtype, gen),
+        fast=fast,
+        probes=probes,
+        gen=gen,
+        richardson=richardson,
+        dtype=dtype,
+        rtol=rtol,
+        atol=atol,
+        safety=safety,
+    )
 
 
-def check_loss(loss: Loss, pred: Any, target: Any, *, fast: bool = False, probes: int = 2, rng: Any = None,
-               richardson: bool = False, dtype: Any = None, rtol: float | None = None,
-               atol: float | None = None, safety: float | None = None) -> GradcheckReport:
+def check_loss(
+    loss: Loss,
+    pred: Any,
+    target: Any,
+    *,
+    fast: bool = False,
+    probes: int = 2,
+    rng: Any = None,
+    richardson: bool = False,
+    dtype: Any = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    safety: float | None = None,
+) -> GradcheckReport:
     """Check ``loss.backward`` (d loss / d pred) at ``(pred, target)``; options as :func:`check_module`.
 
     With ``reduction="none"`` the per-element losses are projected on a random signed array.
@@ -284,13 +373,34 @@ def check_loss(loss: Loss, pred: Any, target: Any, *, fast: bool = False, probes
         raise ConfigError(f"check_loss expects an nnscratch Loss, got {type(loss).__name__}.")
     dtype = _numeric_dtype(dtype)
     gen = as_generator(rng)
-    return _run(_loss_problem(loss, pred, target, dtype, gen), fast=fast, probes=probes, gen=gen,
-                richardson=richardson, dtype=dtype, rtol=rtol, atol=atol, safety=safety)
+    return _run(
+        _loss_problem(loss, pred, target, dtype, gen),
+        fast=fast,
+        probes=probes,
+        gen=gen,
+        richardson=richardson,
+        dtype=dtype,
+        rtol=rtol,
+        atol=atol,
+        safety=safety,
+    )
 
 
-def check_model(model: Module, loss: Loss, x: Any, y: Any, *, fast: bool = False, probes: int = 2,
-                rng: Any = None, richardson: bool = False, dtype: Any = None, rtol: float | None = None,
-                atol: float | None = None, safety: float | None = None) -> GradcheckReport:
+def check_model(
+    model: Module,
+    loss: Loss,
+    x: Any,
+    y: Any,
+    *,
+    fast: bool = False,
+    probes: int = 2,
+    rng: Any = None,
+    richardson: bool = False,
+    dtype: Any = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    safety: float | None = None,
+) -> GradcheckReport:
     """Check the gradient of ``loss(model(x), y)`` for the input and every parameter.
 
     x, y: a batch and its targets; the other options are those of :func:`check_module`.
@@ -301,5 +411,14 @@ def check_model(model: Module, loss: Loss, x: Any, y: Any, *, fast: bool = False
         raise ShapeError(f"check_model: x has {len(x)} rows but y has {len(y)}; they must be the same batch.")
     dtype = _numeric_dtype(dtype)
     gen = as_generator(rng)
-    return _run(_model_problem(model, loss, x, y, dtype, gen), fast=fast, probes=probes, gen=gen,
-                richardson=richardson, dtype=dtype, rtol=rtol, atol=atol, safety=safety)
+    return _run(
+        _model_problem(model, loss, x, y, dtype, gen),
+        fast=fast,
+        probes=probes,
+        gen=gen,
+        richardson=richardson,
+        dtype=dtype,
+        rtol=rtol,
+        atol=atol,
+        safety=safety,
+    )

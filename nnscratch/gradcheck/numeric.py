@@ -44,7 +44,6 @@ from ..errors import ConfigError
 ROUNDING = 8.0
 
 
-
 class KinkWatch:
     """Tells which kink-state elements of ``sources`` (modules, losses) changed since :meth:`mark`.
 
@@ -58,8 +57,11 @@ class KinkWatch:
 
     def mark(self) -> None:
         """Remember the current states (call right after evaluating f at the base point)."""
-        self.base = [(source, [s.copy() for s in _as_list(source.kink_state())]) for source in self.sources
-                     if source.kink_state() is not None]
+        self.base = [
+            (source, [s.copy() for s in _as_list(source.kink_state())])
+            for source in self.sources
+            if source.kink_state() is not None
+        ]
 
     def changed(self) -> tuple[tuple[int, int, int], ...]:
         """The changed elements as (source, array, flat index) triples; empty when nothing changed."""
@@ -129,9 +131,17 @@ class FiniteDifference:
         return FiniteDifference(**fields)
 
 
-def sample_lines(f: Callable[[], float], move: Callable[[int, float | None], float], steps: np.ndarray, *,
-                 richardson: bool = False, kinks: KinkWatch | None = None, dtype: Any = np.float64,
-                 scale: float = 0.0, f0: float | None = None) -> FiniteDifference:
+def sample_lines(
+    f: Callable[[], float],
+    move: Callable[[int, float | None], float],
+    steps: np.ndarray,
+    *,
+    richardson: bool = False,
+    kinks: KinkWatch | None = None,
+    dtype: Any = np.float64,
+    scale: float = 0.0,
+    f0: float | None = None,
+) -> FiniteDifference:
     """Evaluate f on a central stencil along each of ``len(steps)`` lines and analyse it.
 
     ``move(i, t)`` puts the point at signed distance t along line i and returns the
@@ -169,8 +179,17 @@ def sample_lines(f: Callable[[], float], move: Callable[[int, float | None], flo
     return result
 
 
-def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, one_kink: np.ndarray, *,
-            dtype: Any = np.float64, scale: float = 0.0, richardson: bool = False) -> FiniteDifference:
+def analyse(
+    f0: float,
+    values: np.ndarray,
+    dist: np.ndarray,
+    flips: np.ndarray,
+    one_kink: np.ndarray,
+    *,
+    dtype: Any = np.float64,
+    scale: float = 0.0,
+    richardson: bool = False,
+) -> FiniteDifference:
     """Turn stencil values into estimates.
 
     values, dist: (n, 2L) values of f and distances, columns +h, -h, +h/2, -h/2[, +h/4, -h/4].
@@ -183,8 +202,9 @@ def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, 
     h = d_plus[:, 0]
     central = (plus - minus) / (d_plus - d_minus)  # (n, L): D(h), D(h/2)[, D(h/4)]
     # f's absolute rounding error; f cannot resolve anything below the smallest subnormal either.
-    magnitude = np.maximum.reduce([np.full(len(h), max(scale, abs(f0))), np.abs(plus).max(axis=1),
-                                   np.abs(minus).max(axis=1)])
+    magnitude = np.maximum.reduce(
+        [np.full(len(h), max(scale, abs(f0))), np.abs(plus).max(axis=1), np.abs(minus).max(axis=1)]
+    )
     delta = ROUNDING * machine_epsilon(dtype) * magnitude + float(np.finfo(dtype).smallest_subnormal)
     if richardson:
         extrapolated = (4 * central[:, 1:] - central[:, :-1]) / 3
@@ -224,14 +244,33 @@ def analyse(f0: float, values: np.ndarray, dist: np.ndarray, flips: np.ndarray, 
     asym = s_plus - s_minus
     surplus = np.abs(asym[:, -2] - 2 * asym[:, -1])
     suspect = surplus > 4 * (20 * delta / fine) + 1e-8 * (np.abs(s_plus).max(axis=1) + np.abs(s_minus).max(axis=1))
-    return FiniteDifference(grad=grad, error=error, step=h, lo=lo, hi=hi, interval_error=interval_error,
-                            kink=kink, verified=verified, suspect=suspect & ~kink, hull_lo=hull_lo,
-                            hull_hi=hull_hi, hull_error=hull_error, evaluations=0)
+    return FiniteDifference(
+        grad=grad,
+        error=error,
+        step=h,
+        lo=lo,
+        hi=hi,
+        interval_error=interval_error,
+        kink=kink,
+        verified=verified,
+        suspect=suspect & ~kink,
+        hull_lo=hull_lo,
+        hull_hi=hull_hi,
+        hull_error=hull_error,
+        evaluations=0,
+    )
 
 
-def numerical_gradient(f: Callable[[Any], float], x: Any, *, step: Any = None, richardson: bool = False,
-                       dtype: Any = np.float64, kinks: KinkWatch | None = None,
-                       scale: float = 0.0) -> FiniteDifference:
+def numerical_gradient(
+    f: Callable[[Any], float],
+    x: Any,
+    *,
+    step: Any = None,
+    richardson: bool = False,
+    dtype: Any = np.float64,
+    kinks: KinkWatch | None = None,
+    scale: float = 0.0,
+) -> FiniteDifference:
     """Central-difference gradient of the scalar function ``f`` at ``x``, with error estimates.
 
     x: array of any shape (NumPy or CuPy). ``f(x)`` must return a float; it is called on a
@@ -254,12 +293,13 @@ def numerical_gradient(f: Callable[[Any], float], x: Any, *, step: Any = None, r
     def value() -> float:
         out = f(work)
         if getattr(out, "size", 1) != 1:
-            raise ConfigError(f"numerical_gradient: f must return a scalar, got an array of shape {out.shape}; "
-                              "reduce it first (a sum, or a projection on a random array).")
+            raise ConfigError(
+                f"numerical_gradient: f must return a scalar, got an array of shape {out.shape}; "
+                "reduce it first (a sum, or a projection on a random array)."
+            )
         return float(out)
 
-    fd = sample_lines(value, element_mover(work), steps, richardson=richardson, kinks=kinks, dtype=dtype,
-                      scale=scale)
+    fd = sample_lines(value, element_mover(work), steps, richardson=richardson, kinks=kinks, dtype=dtype, scale=scale)
     return fd.reshape(tuple(work.shape))
 
 
@@ -302,6 +342,8 @@ def resolve_steps(step: Any, x: Any, dtype: Any, richardson: bool) -> np.ndarray
     else:
         steps = np.asarray(to_numpy(step), dtype=np.float64)
         if steps.shape != tuple(x.shape) or not (steps > 0).all():
-            raise ConfigError(f"step must be a positive float or an array of shape {tuple(x.shape)} of positive "
-                              f"steps; got shape {steps.shape}.")
+            raise ConfigError(
+                f"step must be a positive float or an array of shape {tuple(x.shape)} of positive "
+                f"steps; got shape {steps.shape}."
+            )
     return np.ascontiguousarray(steps).reshape(-1)

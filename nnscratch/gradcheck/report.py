@@ -64,9 +64,21 @@ class TensorCheck:
         kinks = str(self.kinks) + (f" ({self.unverified_kinks} unverified)" if self.unverified_kinks else "")
         if self.suspected_kinks:
             kinks += f" +{self.suspected_kinks}?"
-        return [self.name, str(self.shape), f"{self.max_abs_error:.2e}", f"{self.max_rel_error:.2e}", where,
-                f"{self.analytic:.6g}", numeric, f"{self.step:.1e}", f"{self.fd_error:.1e}", f"{self.used:.2g}",
-                kinks, self.mode, "ok" if self.passed else "FAIL"]
+        return [
+            self.name,
+            str(self.shape),
+            f"{self.max_abs_error:.2e}",
+            f"{self.max_rel_error:.2e}",
+            where,
+            f"{self.analytic:.6g}",
+            numeric,
+            f"{self.step:.1e}",
+            f"{self.fd_error:.1e}",
+            f"{self.used:.2g}",
+            kinks,
+            self.mode,
+            "ok" if self.passed else "FAIL",
+        ]
 
 
 def _range(r: tuple[float, float]) -> str:
@@ -114,17 +126,34 @@ class GradcheckReport:
         precision = self.dtype
         if self.dtype != self.model_dtype:
             precision = f"{self.model_dtype} model checked in {self.dtype}"
-        lines = [f"gradcheck {self.subject}: {status}",
-                 f"  {precision}, {self.backend}, {self.mode} mode, {self.evaluations} evaluations of f"]
-        header = ["tensor", "shape", "max|a-n|", "max rel", "worst at", "analytic", "numeric", "step", "fd error",
-                  "tol used", "kinks", "mode", ""]
+        lines = [
+            f"gradcheck {self.subject}: {status}",
+            f"  {precision}, {self.backend}, {self.mode} mode, {self.evaluations} evaluations of f",
+        ]
+        header = [
+            "tensor",
+            "shape",
+            "max|a-n|",
+            "max rel",
+            "worst at",
+            "analytic",
+            "numeric",
+            "step",
+            "fd error",
+            "tol used",
+            "kinks",
+            "mode",
+            "",
+        ]
         rows = [header] + [t.row() for t in self.tensors]
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         for t in self.failed:
             numeric = _range(t.numeric_range) if t.numeric_range else f"{t.numeric:.10g}"
-            lines.append(f"  {t.name}: {t.failures} element(s) outside tolerance; worst {t.worst_index}: analytic "
-                         f"{t.analytic:.10g}, numeric {numeric}, tolerance {t.tolerance:.3g}")
+            lines.append(
+                f"  {t.name}: {t.failures} element(s) outside tolerance; worst {t.worst_index}: analytic "
+                f"{t.analytic:.10g}, numeric {numeric}, tolerance {t.tolerance:.3g}"
+            )
         lines += [f"  problem: {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -135,8 +164,16 @@ class GradcheckReport:
         return self
 
 
-def compare(name: str, analytic: np.ndarray, fd: FiniteDifference, *, rtol: float, atol: float | None,
-            safety: float, mode: str = "full") -> TensorCheck:
+def compare(
+    name: str,
+    analytic: np.ndarray,
+    fd: FiniteDifference,
+    *,
+    rtol: float,
+    atol: float | None,
+    safety: float,
+    mode: str = "full",
+) -> TensorCheck:
     """Compare an analytic gradient with a :class:`FiniteDifference` of the same shape (NumPy arrays)."""
     a = np.asarray(analytic, dtype=np.float64)
     # Smooth elements first; a failing one with a kink's signature is re-judged as a subgradient.
@@ -156,17 +193,31 @@ def compare(name: str, analytic: np.ndarray, fd: FiniteDifference, *, rtol: floa
     w = np.unravel_index(int(np.argmax(ratio)), a.shape) if a.size else ()
     interval = (float(lo[w]), float(hi[w])) if fd.kink[w] or rescue[w] else None
     return TensorCheck(
-        name=name, shape=tuple(a.shape), passed=not outside.any(), failures=int(outside.sum()),
-        max_abs_error=float(gap.max(initial=0.0)), max_rel_error=float(rel.max(initial=0.0)),
-        worst_index=tuple(int(i) for i in w), analytic=float(a[w]), numeric=float(fd.grad[w]),
-        numeric_range=interval, step=float(fd.step[w]), fd_error=float(err[w]), tolerance=float(tol[w]),
+        name=name,
+        shape=tuple(a.shape),
+        passed=not outside.any(),
+        failures=int(outside.sum()),
+        max_abs_error=float(gap.max(initial=0.0)),
+        max_rel_error=float(rel.max(initial=0.0)),
+        worst_index=tuple(int(i) for i in w),
+        analytic=float(a[w]),
+        numeric=float(fd.grad[w]),
+        numeric_range=interval,
+        step=float(fd.step[w]),
+        fd_error=float(err[w]),
+        tolerance=float(tol[w]),
         used=float(ratio[w]),
-        kinks=int(fd.kink.sum()), unverified_kinks=int((~fd.verified).sum()), suspected_kinks=int(rescue.sum()),
-        mode=mode, evaluations=fd.evaluations)
+        kinks=int(fd.kink.sum()),
+        unverified_kinks=int((~fd.verified).sum()),
+        suspected_kinks=int(rescue.sum()),
+        mode=mode,
+        evaluations=fd.evaluations,
+    )
 
 
-def _tolerance(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, err: np.ndarray, rtol: float, floor: float,
-               safety: float) -> tuple[np.ndarray, np.ndarray]:
+def _tolerance(
+    a: np.ndarray, lo: np.ndarray, hi: np.ndarray, err: np.ndarray, rtol: float, floor: float, safety: float
+) -> tuple[np.ndarray, np.ndarray]:
     finite = np.isfinite(lo) & np.isfinite(hi)
     magnitude = np.maximum(np.abs(a), np.where(finite, np.maximum(np.abs(lo), np.abs(hi)), 0.0))
     tol = safety * err + rtol * magnitude + floor

@@ -100,10 +100,18 @@ class Result:
         """A JSON-able summary: settings, metrics, verdict, loss curve ends and the doctor's codes."""
         h = self.history
         out: dict[str, Any] = {
-            "scenario": self.scenario, "variant": self.variant, "seed": self.seed, "quick": self.quick,
-            "settings": self.settings, "metrics": self.metrics, "verdict": self.verdict,
-            "steps": h.steps, "stopped": h.stopped, "seconds": round(h.seconds, 2),
-            "first_loss": h.loss[0] if h.loss else None, "last_loss": h.loss[-1] if h.loss else None,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "seed": self.seed,
+            "quick": self.quick,
+            "settings": self.settings,
+            "metrics": self.metrics,
+            "verdict": self.verdict,
+            "steps": h.steps,
+            "stopped": h.stopped,
+            "seconds": round(h.seconds, 2),
+            "first_loss": h.loss[0] if h.loss else None,
+            "last_loss": h.loss[-1] if h.loss else None,
             "baseline_loss": h.baseline,
         }
         if self.doctor is not None:
@@ -138,8 +146,9 @@ def names() -> list[str]:
 def get(name: str) -> Scenario:
     """The :class:`Scenario` called ``name``."""
     if name not in _MODULES:
-        raise ConfigError(f"unknown reproduction {name!r}; expected one of {', '.join(_MODULES)} "
-                          "(nnscratch repro list shows them).")
+        raise ConfigError(
+            f"unknown reproduction {name!r}; expected one of {', '.join(_MODULES)} (nnscratch repro list shows them)."
+        )
     return importlib.import_module(_MODULES[name]).SCENARIO
 
 
@@ -148,8 +157,15 @@ def variants(name: str) -> list[str]:
     return list(get(name).variants)
 
 
-def run(name: str, variant: str = "failure", seed: int = 0, quick: bool = False, doctor: bool = False,
-        progress: bool | None = None, callbacks: Iterable[Callback] = ()) -> Result:
+def run(
+    name: str,
+    variant: str = "failure",
+    seed: int = 0,
+    quick: bool = False,
+    doctor: bool = False,
+    progress: bool | None = None,
+    callbacks: Iterable[Callback] = (),
+) -> Result:
     """Train one variant of scenario ``name`` and return its :class:`Result`.
 
     ``quick`` shortens a run only where the symptom is already unambiguous (each scenario
@@ -189,8 +205,9 @@ class _Progress(_ProgressBar):
             return
         self._last = now
         done = int(20 * (step + 1) / self.batches)
-        self.stream.write(f"\r[{self.label}] step {step + 1}/{self.batches} [{'#' * done}{'.' * (20 - done)}] "
-                          f"loss {loss:.4g}   ")
+        self.stream.write(
+            f"\r[{self.label}] step {step + 1}/{self.batches} [{'#' * done}{'.' * (20 - done)}] loss {loss:.4g}   "
+        )
         self.stream.flush()
 
 
@@ -200,10 +217,22 @@ def baseline_loss(loss_fn: Any, y: Any, loss_args: tuple = ()) -> float:
     return float(loss_fn(mean.copy(), y, *loss_args))
 
 
-def train_loop(model: Module, loss_fn: Any, optimizer: Any, batches: Iterable[tuple[Any, ...]], steps: int, *,
-               zero_grad: bool = True, scheduler: Any = None, callbacks: Iterable[Callback] = (),
-               probe: tuple[Any, ...] | None = None, record_every: int | None = None, baseline: float = math.nan,
-               progress: bool | None = None, label: str = "train") -> Run:
+def train_loop(
+    model: Module,
+    loss_fn: Any,
+    optimizer: Any,
+    batches: Iterable[tuple[Any, ...]],
+    steps: int,
+    *,
+    zero_grad: bool = True,
+    scheduler: Any = None,
+    callbacks: Iterable[Callback] = (),
+    probe: tuple[Any, ...] | None = None,
+    record_every: int | None = None,
+    baseline: float = math.nan,
+    progress: bool | None = None,
+    label: str = "train",
+) -> Run:
     """Run ``steps`` optimizer steps on ``batches`` (tuples ``(xb, yb, *loss_args)``); return the :class:`Run`.
 
     ``zero_grad=False`` leaves out ``model.zero_grad()``, as the sum-of-squares document did.

@@ -1,9 +1,9 @@
 """``nnscratch repro``: run reproductions, print their metrics side by side, write their figures.
 
-    nnscratch repro list
-    nnscratch repro sqrt                         # every variant, figures in figures/
-    nnscratch repro sqrt --variant failure --doctor
-    nnscratch repro all --quick --json
+nnscratch repro list
+nnscratch repro sqrt                         # every variant, figures in figures/
+nnscratch repro sqrt --variant failure --doctor
+nnscratch repro all --quick --json
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def metrics_table(results: list[Result]) -> str:
     rows.append(["steps", *[str(r.history.steps) for r in results]])
     rows.append(["seconds", *[f"{r.history.seconds:.1f}" for r in results]])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
-             for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -56,8 +58,9 @@ def run_scenario(name: str, args: argparse.Namespace) -> list[Result]:
 
     scenario = get(name)
     chosen = [args.variant] if args.variant else list(scenario.variants)
-    results = [run(name, v, seed=args.seed, quick=args.quick, doctor=args.doctor, progress=args.progress)
-               for v in chosen]
+    results = [
+        run(name, v, seed=args.seed, quick=args.quick, doctor=args.doctor, progress=args.progress) for v in chosen
+    ]
     paths = write_figures(results, args.out) if args.out != "none" else []
     if args.json:
         return results
@@ -106,6 +109,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
     p.add_argument("--quick", action="store_true", help="shorter runs, only where the symptom is already plain")
     p.add_argument("--doctor", action="store_true", help="watch each variant with the training doctor")
-    p.add_argument("--no-progress", dest="progress", action="store_false", default=None,
-                   help="no progress bar (it shows only on a terminal anyway)")
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        default=None,
+        help="no progress bar (it shows only on a terminal anyway)",
+    )
     p.set_defaults(func=main)

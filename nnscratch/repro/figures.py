@@ -53,8 +53,11 @@ def plot_losses(results: list[Result], path: Path) -> Path:
     ax.axhline(1.0, color="k", ls="--", lw=0.8, label="predicting the mean")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set(xlabel="optimizer step", ylabel="training loss / loss of predicting the mean",
-           title=f"{results[0].scenario}: training loss of each variant")
+    ax.set(
+        xlabel="optimizer step",
+        ylabel="training loss / loss of predicting the mean",
+        title=f"{results[0].scenario}: training loss of each variant",
+    )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return save_figure(fig, path)
@@ -72,8 +75,11 @@ def plot_fit_1d(results: list[Result], path: Path) -> Path:
         kinks = r.extras.get("kinks_in_range")
         if kinks is not None and len(kinks):
             ax.plot(kinks, np.asarray(r.predict(np.asarray(kinks)[:, None])).ravel(), "v", color=f"C{i}", ms=6)
-    ax.set(xlabel="x (raw)", ylabel="y (raw)", title=f"{results[0].scenario}: fits against the data "
-           "(triangles: hidden units' kinks inside the data)")
+    ax.set(
+        xlabel="x (raw)",
+        ylabel="y (raw)",
+        title=f"{results[0].scenario}: fits against the data (triangles: hidden units' kinks inside the data)",
+    )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
@@ -99,10 +105,14 @@ def plot_dead(results: list[Result], path: Path) -> Path:
         layers = [s.name for s in snaps[0].relus()] if snaps else []
         for j, name in enumerate(layers):
             dead = [next(s.dead for s in snap.relus() if s.name == name) for snap in snaps]
-            ax.plot(steps, dead, color=cmap(j / max(1, len(layers) - 1)), lw=1.4,
-                    label=f"hidden layer {j + 1} (module {name})")
-        ax.set(xlabel="optimizer step", ylabel="share off for > 99% of probe rows", ylim=(-0.03, 1.03),
-               title=r.variant)
+            ax.plot(
+                steps,
+                dead,
+                color=cmap(j / max(1, len(layers) - 1)),
+                lw=1.4,
+                label=f"hidden layer {j + 1} (module {name})",
+            )
+        ax.set(xlabel="optimizer step", ylabel="share off for > 99% of probe rows", ylim=(-0.03, 1.03), title=r.variant)
         ax.grid(alpha=0.3)
         if 0 < len(layers) <= 6:
             ax.legend(fontsize=7)
@@ -124,12 +134,22 @@ def plot_spread(results: list[Result], path: Path) -> Path:
             continue
         for snap, style, when in ((snaps[0], ":", "init"), (snaps[-1], "-", "trained")):
             spreads = [s.spread if s.spread > 0 else np.nan for s in snap.linears()]  # 0 (dead) leaves a gap
-            ax.plot(np.arange(1, len(spreads) + 1), spreads, style, marker="o", ms=3, color=f"C{i}",
-                    label=f"{r.variant} ({when})")
+            ax.plot(
+                np.arange(1, len(spreads) + 1),
+                spreads,
+                style,
+                marker="o",
+                ms=3,
+                color=f"C{i}",
+                label=f"{r.variant} ({when})",
+            )
     ax.set_yscale("log")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set(xlabel="Linear layer (depth)", ylabel="spread of the layer's output over samples",
-           title=f"{results[0].scenario}: signal spread through depth (dotted: at init, solid: trained)")
+    ax.set(
+        xlabel="Linear layer (depth)",
+        ylabel="spread of the layer's output over samples",
+        title=f"{results[0].scenario}: signal spread through depth (dotted: at init, solid: trained)",
+    )
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3, which="both")
     return save_figure(fig, path)

@@ -87,12 +87,27 @@ SIZES = [DIM, 48, 48, 48, 48, 1]
 TERMS_PER_DEGREE = (16, 64, 128, 256)
 DENSITY, CORNER_PLUS = 0.25, 0.75
 N_FRESH, N_PROBE = 2000, 512
-SAMPLING = {"failure": "special", "random-sampling": "random", "shape-fixed": "special", "standardised": "special",
-            "random-fixed": "random"}
-BROADCAST = {"failure": True, "random-sampling": True, "shape-fixed": False, "standardised": False,
-             "random-fixed": False}
-STANDARDISE = {"failure": False, "random-sampling": False, "shape-fixed": False, "standardised": True,
-               "random-fixed": False}
+SAMPLING = {
+    "failure": "special",
+    "random-sampling": "random",
+    "shape-fixed": "special",
+    "standardised": "special",
+    "random-fixed": "random",
+}
+BROADCAST = {
+    "failure": True,
+    "random-sampling": True,
+    "shape-fixed": False,
+    "standardised": False,
+    "random-fixed": False,
+}
+STANDARDISE = {
+    "failure": False,
+    "random-sampling": False,
+    "shape-fixed": False,
+    "standardised": True,
+    "random-fixed": False,
+}
 
 Polynomial = tuple[float, list[np.ndarray], list[np.ndarray]]  # intercept, per degree: variables, coefficients
 
@@ -143,9 +158,18 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     with warnings.catch_warnings():
         # The broadcast is what this variant demonstrates; its warning would repeat every step.
         warnings.simplefilter("ignore", BroadcastWarning)
-        history = train_loop(net, loss_fn, optim.Adam(net.parameters(), lr=LR), epochs_of(X, target, BATCH, gen),
-                             steps, callbacks=callbacks, probe=(X[probe], target[probe]),
-                             baseline=baseline_loss(loss_fn, target), progress=progress, label=f"poly32/{variant}")
+        history = train_loop(
+            net,
+            loss_fn,
+            optim.Adam(net.parameters(), lr=LR),
+            epochs_of(X, target, BATCH, gen),
+            steps,
+            callbacks=callbacks,
+            probe=(X[probe], target[probe]),
+            baseline=baseline_loss(loss_fn, target),
+            progress=progress,
+            label=f"poly32/{variant}",
+        )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
         return net(np.asarray(x_raw, dtype=np.float64).reshape(-1, DIM)) * y_std + y_mean
@@ -165,13 +189,35 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         "final_loss_over_baseline": final / history.baseline,
         "dead_units": float(np.mean(list(dead.values()))),
     }
-    return Result("poly32", variant, seed, quick, net, X, y, X, predict, history, metrics,
-                  _verdict(variant, metrics, history.stopped, epochs),
-                  settings={"sampling": kind, "broadcast": BROADCAST[variant], "standardise": STANDARDISE[variant],
-                            "target_shape": list(target.shape), "epochs": epochs, "steps": steps, "lr": LR,
-                            "batch_size": BATCH, "optimizer": "Adam (torch)", "init": "torch default",
-                            "loss": "MSE (mean)", "dtype": "float64"},
-                  extras={"dead_per_layer": dead})
+    return Result(
+        "poly32",
+        variant,
+        seed,
+        quick,
+        net,
+        X,
+        y,
+        X,
+        predict,
+        history,
+        metrics,
+        _verdict(variant, metrics, history.stopped, epochs),
+        settings={
+            "sampling": kind,
+            "broadcast": BROADCAST[variant],
+            "standardise": STANDARDISE[variant],
+            "target_shape": list(target.shape),
+            "epochs": epochs,
+            "steps": steps,
+            "lr": LR,
+            "batch_size": BATCH,
+            "optimizer": "Adam (torch)",
+            "init": "torch default",
+            "loss": "MSE (mean)",
+            "dtype": "float64",
+        },
+        extras={"dead_per_layer": dead},
+    )
 
 
 def _verdict(variant: str, m: dict[str, Any], stopped: str | None, epochs: int) -> str:
@@ -181,36 +227,51 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, epochs: int) 
         return f"Stopped early on the {rows}: {stopped}."
     if BROADCAST[variant]:
         if rel > 0.9 and spread < 0.1:
-            head = (f"Learned nothing on the {rows}: after {epochs} epochs the network predicts about one value "
-                    f"for every row (the predictions' spread is {spread:.2%} of the targets') and its error is "
-                    f"{rel:.3f} of the targets' variance, as bad as predicting their mean.")
+            head = (
+                f"Learned nothing on the {rows}: after {epochs} epochs the network predicts about one value "
+                f"for every row (the predictions' spread is {spread:.2%} of the targets') and its error is "
+                f"{rel:.3f} of the targets' variance, as bad as predicting their mean."
+            )
         else:
-            head = (f"On the {rows} the error is {rel:.3f} of the targets' variance after {epochs} epochs, with "
-                    f"predictions spread {spread:.2f} times as wide as the targets.")
-        why = (" The loss receives predictions of shape (32, 1) and targets of shape (32,), broadcasts them to "
-               "32 x 32 and compares every prediction with every target in the batch; whatever the input, that "
-               "loss is smallest when each prediction is the batch's mean target.")
-        floor = (f" The training loss ends at {m['final_loss']:.3g}, {m['final_loss_over_baseline']:.3f} x the "
-                 f"targets' variance ({m['target_std'] ** 2:.3g}), about as low as that loss can go; "
-                 f"{m['dead_units']:.0%} of the hidden units are dead.")
+            head = (
+                f"On the {rows} the error is {rel:.3f} of the targets' variance after {epochs} epochs, with "
+                f"predictions spread {spread:.2f} times as wide as the targets."
+            )
+        why = (
+            " The loss receives predictions of shape (32, 1) and targets of shape (32,), broadcasts them to "
+            "32 x 32 and compares every prediction with every target in the batch; whatever the input, that "
+            "loss is smallest when each prediction is the batch's mean target."
+        )
+        floor = (
+            f" The training loss ends at {m['final_loss']:.3g}, {m['final_loss_over_baseline']:.3f} x the "
+            f"targets' variance ({m['target_std'] ** 2:.3g}), about as low as that loss can go; "
+            f"{m['dead_units']:.0%} of the hidden units are dead."
+        )
         if SAMPLING[variant] == "random":
-            floor += (" So a low loss here is no sign of learning, only of targets that vary little: "
-                      f"{m['inputs_at_minus_one']:.0%} of the inputs are exactly -1 (the zeros of the sparse "
-                      "sampling, mapped by 2u - 1), where the monomials vanish.")
+            floor += (
+                " So a low loss here is no sign of learning, only of targets that vary little: "
+                f"{m['inputs_at_minus_one']:.0%} of the inputs are exactly -1 (the zeros of the sparse "
+                "sampling, mapped by 2u - 1), where the monomials vanish."
+            )
         return head + why + floor + " Fix: reshape the targets to (N, 1)."
-    scaling = ("standardised targets (mapped back for the predictions)" if STANDARDISE[variant]
-               else "raw targets")
+    scaling = "standardised targets (mapped back for the predictions)" if STANDARDISE[variant] else "raw targets"
     if rel < 0.1:
-        text = (f"Fits the {rows} once the targets have shape (N, 1), with {scaling}: the error is {rel:.4f} of "
-                f"the targets' variance on the training rows and {fresh:.4f} on {N_FRESH} fresh rows, with "
-                f"predictions spread {spread:.2f} times as wide as the targets.")
+        text = (
+            f"Fits the {rows} once the targets have shape (N, 1), with {scaling}: the error is {rel:.4f} of "
+            f"the targets' variance on the training rows and {fresh:.4f} on {N_FRESH} fresh rows, with "
+            f"predictions spread {spread:.2f} times as wide as the targets."
+        )
         if not STANDARDISE[variant] and max(abs(m["target_mean"]), m["target_std"]) > 10:
-            text += (" The targets are far from unit scale, yet Adam's steps do not grow with the gradient, so "
-                     "their scale does not stall it once each prediction is compared with its own target.")
+            text += (
+                " The targets are far from unit scale, yet Adam's steps do not grow with the gradient, so "
+                "their scale does not stall it once each prediction is compared with its own target."
+            )
         return text
-    return (f"Does not fit the {rows} well, with {scaling}: the error is {rel:.3f} of the targets' variance "
-            f"({fresh:.3f} on fresh rows) after {epochs} epochs, with predictions spread {spread:.2f} times as "
-            "wide as the targets.")
+    return (
+        f"Does not fit the {rows} well, with {scaling}: the error is {rel:.3f} of the targets' variance "
+        f"({fresh:.3f} on fresh rows) after {epochs} epochs, with predictions spread {spread:.2f} times as "
+        "wide as the targets."
+    )
 
 
 def plot_targets_and_fits(results: list[Result], path: Path) -> Path:
@@ -224,8 +285,7 @@ def plot_targets_and_fits(results: list[Result], path: Path) -> Path:
     everything = np.concatenate(list(seen.values()))
     bins = np.linspace(everything.min(), everything.max(), 80)
     for i, (kind, y) in enumerate(sorted(seen.items())):
-        axes[0].hist(y, bins=bins, density=True, alpha=0.6, color=f"C{i}",
-                     label=f"{kind} rows (std {y.std():.3g})")
+        axes[0].hist(y, bins=bins, density=True, alpha=0.6, color=f"C{i}", label=f"{kind} rows (std {y.std():.3g})")
     axes[0].set(xlabel="target y", ylabel="density", title="targets of the two samplings")
     axes[0].legend(fontsize=7)
     for ax, r in zip(axes[1:], results):
@@ -234,8 +294,11 @@ def plot_targets_and_fits(results: list[Result], path: Path) -> Path:
         lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="prediction = target")
         ax.scatter(y, pred, s=4, alpha=0.4, color="C3" if r.settings["broadcast"] else "C2")
-        ax.set(xlabel="target y", ylabel="prediction", title=f"{r.variant} ({r.settings['sampling']} rows): "
-               f"rel. MSE {r.metrics['relative_mse']:.3g}")
+        ax.set(
+            xlabel="target y",
+            ylabel="prediction",
+            title=f"{r.variant} ({r.settings['sampling']} rows): rel. MSE {r.metrics['relative_mse']:.3g}",
+        )
         ax.title.set_fontsize(9)
         ax.legend(fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
@@ -250,7 +313,7 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
 SCENARIO = Scenario(
     name="poly32",
     title="a 32-48x4-1 ReLU network predicts one value for a degree-4 polynomial: its loss broadcasts (32, 1) "
-          "against (32,)",
+    "against (32,)",
     document="000_d50f450470ecb4f4.txt",
     variants={
         "failure": "as posted: special rows, targets (N,) broadcast against predictions (N, 1), Adam 5e-3, 500 epochs",
@@ -260,8 +323,12 @@ SCENARIO = Scenario(
         "random-fixed": "the sparse random rows with the shape fixed",
     },
     runner=_run,
-    expected={"failure": ("SHAPE_BROADCAST", "CONSTANT_OUTPUT"),
-              "random-sampling": ("SHAPE_BROADCAST", "CONSTANT_OUTPUT"),
-              "shape-fixed": (), "standardised": (), "random-fixed": ()},
+    expected={
+        "failure": ("SHAPE_BROADCAST", "CONSTANT_OUTPUT"),
+        "random-sampling": ("SHAPE_BROADCAST", "CONSTANT_OUTPUT"),
+        "shape-fixed": (),
+        "standardised": (),
+        "random-fixed": (),
+    },
     figures=_figures,
 )

@@ -103,11 +103,21 @@ class _Setup:
 
 
 SETUPS = {
-    "failure": _Setup(POSTED_SIZES, init.uniform(-0.25, 0.25), "uniform(-0.25, 0.25), zero bias", N, 0.01, 1000,
-                      False, 10_000, 1000),
+    "failure": _Setup(
+        POSTED_SIZES, init.uniform(-0.25, 0.25), "uniform(-0.25, 0.25), zero bias", N, 0.01, 1000, False, 10_000, 1000
+    ),
     "he-init": _Setup(POSTED_SIZES, init.he_uniform, "he_uniform, zero bias", N, 0.01, 1000, False, 10_000, 1000),
-    "memorise": _Setup([FEATURES] + [128] * 4 + [1], init.torch_default, "torch_default (weights and biases)", 500,
-                       3e-3, 100, True, 20_000, 5000),
+    "memorise": _Setup(
+        [FEATURES] + [128] * 4 + [1],
+        init.torch_default,
+        "torch_default (weights and biases)",
+        500,
+        3e-3,
+        100,
+        True,
+        20_000,
+        5000,
+    ),
 }
 
 
@@ -128,10 +138,18 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     loss_fn = MSELoss(reduction="mean")
     opt = optim.Adam(net.parameters(), lr=s.lr, amsgrad=True, semantics="keras")
     steps = s.quick_steps if quick else s.steps
-    history = train_loop(net, loss_fn, opt, epochs_of(xs, ys, s.batch, gen, shuffle=s.shuffle), steps,
-                         callbacks=callbacks, probe=(xs[:PROBE_ROWS], ys[:PROBE_ROWS]),
-                         baseline=baseline_loss(loss_fn, ys),
-                         progress=progress, label=f"random-targets/{variant}")
+    history = train_loop(
+        net,
+        loss_fn,
+        opt,
+        epochs_of(xs, ys, s.batch, gen, shuffle=s.shuffle),
+        steps,
+        callbacks=callbacks,
+        probe=(xs[:PROBE_ROWS], ys[:PROBE_ROWS]),
+        baseline=baseline_loss(loss_fn, ys),
+        progress=progress,
+        label=f"random-targets/{variant}",
+    )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
         return net(np.asarray(x_raw, dtype=np.float32).reshape(-1, FEATURES)).astype(np.float64)
@@ -156,12 +174,33 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         "samples": int(s.samples),
         "final_loss": history.loss[-1],
     }
-    return Result("random-targets", variant, seed, quick, net, X, y, xs, predict, history, metrics,
-                  _verdict(metrics, history.stopped, steps, len(s.sizes) - 2),
-                  settings={"samples": s.samples, "sizes": s.sizes, "init": s.init_name, "lr": s.lr,
-                            "optimizer": "Adam (Keras semantics, AMSGrad, eps 1e-7)", "batch_size": s.batch,
-                            "shuffle": s.shuffle, "steps": steps, "loss": "MSE (mean)", "dtype": "float32"},
-                  extras={"train_pred": fit, "fresh_X": X_fresh, "fresh_y": y_fresh, "fresh_pred": fresh})
+    return Result(
+        "random-targets",
+        variant,
+        seed,
+        quick,
+        net,
+        X,
+        y,
+        xs,
+        predict,
+        history,
+        metrics,
+        _verdict(metrics, history.stopped, steps, len(s.sizes) - 2),
+        settings={
+            "samples": s.samples,
+            "sizes": s.sizes,
+            "init": s.init_name,
+            "lr": s.lr,
+            "optimizer": "Adam (Keras semantics, AMSGrad, eps 1e-7)",
+            "batch_size": s.batch,
+            "shuffle": s.shuffle,
+            "steps": steps,
+            "loss": "MSE (mean)",
+            "dtype": "float32",
+        },
+        extras={"train_pred": fit, "fresh_X": X_fresh, "fresh_y": y_fresh, "fresh_pred": fresh},
+    )
 
 
 def _verdict(m: dict[str, Any], stopped: str | None, steps: int, hidden: int) -> str:
@@ -171,28 +210,38 @@ def _verdict(m: dict[str, Any], stopped: str | None, steps: int, hidden: int) ->
     if stopped:
         return f"Diverged: {stopped}."
     compared = "worse than" if fresh > 1.05 else "no better than" if fresh > 0.95 else "better than"
-    unseen = (f"On 10 000 fresh inputs with fresh random targets the error is {fresh:.3f} of their variance, "
-              f"{compared} predicting the mean: there is nothing in the inputs to generalise from.")
+    unseen = (
+        f"On 10 000 fresh inputs with fresh random targets the error is {fresh:.3f} of their variance, "
+        f"{compared} predicting the mean: there is nothing in the inputs to generalise from."
+    )
     if rel > 0.9:
         if ratio < 1e-2:
-            why = (f"Before training, the signal's spread shrank by a factor of {ratio:.2g} from the first layer's "
-                   f"output to the last ({per_layer:.2f} per layer on average): these weights are too small for "
-                   f"{hidden} ReLU layers, so the untrained network gave every input the same output "
-                   f"(spread {m['init_output_spread_ratio']:.2g} of the targets'). By the end "
-                   f"{m['dead_units_mean']:.0%} of the hidden units are dead on average. But even a signal that "
-                   "got through would have nothing to carry: the targets do not depend on the inputs.")
+            why = (
+                f"Before training, the signal's spread shrank by a factor of {ratio:.2g} from the first layer's "
+                f"output to the last ({per_layer:.2f} per layer on average): these weights are too small for "
+                f"{hidden} ReLU layers, so the untrained network gave every input the same output "
+                f"(spread {m['init_output_spread_ratio']:.2g} of the targets'). By the end "
+                f"{m['dead_units_mean']:.0%} of the hidden units are dead on average. But even a signal that "
+                "got through would have nothing to carry: the targets do not depend on the inputs."
+            )
         else:
-            why = (f"The init is not the obstacle here: before training the signal kept {ratio:.2g} of its spread "
-                   f"through the {hidden} layers ({per_layer:.2f} per layer). The targets do not depend on the "
-                   f"inputs, so the only thing to fit is each sample's own value, and {params} parameters for "
-                   f"{n} independent values is too little capacity to memorise them.")
-        return (f"Predicts about the mean: after {steps} steps the error is {rel:.3f} of the targets' variance "
-                f"(predicting the mean scores 1) and the predictions' spread is {m['spread_ratio']:.2g} of the "
-                f"targets'. {why} {unseen}")
-    return (f"Memorised {'most' if rel < 0.1 else 'part'} of the noise: on its {n} training points the error is "
-            f"{rel:.3f} of the targets' variance ({params} parameters, {params / n:.0f} per point, {steps} steps, "
-            f"no regularisation), the predictions spreading {m['spread_ratio']:.2f} as widely as the targets. "
-            f"{unseen} What it stored is a lookup table of the training pairs, not a function of the input.")
+            why = (
+                f"The init is not the obstacle here: before training the signal kept {ratio:.2g} of its spread "
+                f"through the {hidden} layers ({per_layer:.2f} per layer). The targets do not depend on the "
+                f"inputs, so the only thing to fit is each sample's own value, and {params} parameters for "
+                f"{n} independent values is too little capacity to memorise them."
+            )
+        return (
+            f"Predicts about the mean: after {steps} steps the error is {rel:.3f} of the targets' variance "
+            f"(predicting the mean scores 1) and the predictions' spread is {m['spread_ratio']:.2g} of the "
+            f"targets'. {why} {unseen}"
+        )
+    return (
+        f"Memorised {'most' if rel < 0.1 else 'part'} of the noise: on its {n} training points the error is "
+        f"{rel:.3f} of the targets' variance ({params} parameters, {params / n:.0f} per point, {steps} steps, "
+        f"no regularisation), the predictions spreading {m['spread_ratio']:.2f} as widely as the targets. "
+        f"{unseen} What it stored is a lookup table of the training pairs, not a function of the input."
+    )
 
 
 def _figures(results: list[Result], out: Any) -> list[Path]:
@@ -204,14 +253,31 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
         # At most 1000 points of each kind, picked by position: the plot must not touch the run's generator.
         take = np.linspace(0, len(r.y) - 1, min(1000, len(r.y))).astype(int)
         fresh = np.linspace(0, len(r.extras["fresh_y"]) - 1, 1000).astype(int)
-        ax.scatter(r.extras["fresh_y"][fresh], r.extras["fresh_pred"][fresh], s=4, alpha=0.4, color="C1",
-                   label=f"fresh points (rel. MSE {r.metrics['fresh_relative_mse']:.2f})")
-        ax.scatter(r.y[take], r.extras["train_pred"][take], s=4, alpha=0.4, color="C0",
-                   label=f"training points (rel. MSE {r.metrics['relative_mse']:.2f})")
+        ax.scatter(
+            r.extras["fresh_y"][fresh],
+            r.extras["fresh_pred"][fresh],
+            s=4,
+            alpha=0.4,
+            color="C1",
+            label=f"fresh points (rel. MSE {r.metrics['fresh_relative_mse']:.2f})",
+        )
+        ax.scatter(
+            r.y[take],
+            r.extras["train_pred"][take],
+            s=4,
+            alpha=0.4,
+            color="C0",
+            label=f"training points (rel. MSE {r.metrics['relative_mse']:.2f})",
+        )
         ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="prediction = target")
         ax.axhline(float(r.y.mean()), color="0.4", ls=":", lw=0.8, label="targets' mean")
-        ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05), xlabel="target", ylabel="prediction",
-               title=f"{r.variant} ({r.metrics['samples']} training points)")
+        ax.set(
+            xlim=(-0.05, 1.05),
+            ylim=(-0.05, 1.05),
+            xlabel="target",
+            ylabel="prediction",
+            title=f"{r.variant} ({r.metrics['samples']} training points)",
+        )
         ax.legend(fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
     fig.suptitle("random-targets: predictions against random targets (on the diagonal: memorised)")
@@ -226,7 +292,7 @@ SCENARIO = Scenario(
         "failure": "as posted: 10 000 random targets, 2-25x11-1, uniform(±0.25) weights, Adam lr 0.01, 10 000 steps",
         "he-init": "the same network with He-uniform weights: the signal survives, the fit still does not",
         "memorise": "500 of the points, 2-128x4-1, random biases, 20 000 small-batch steps: memorised, "
-                    "worse than the mean on fresh points",
+        "worse than the mean on fresh points",
     },
     runner=_run,
     expected={"failure": ("VANISHING_SIGNAL", "DEAD_RELU"), "he-init": ("PLATEAU",), "memorise": ()},

@@ -78,9 +78,18 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     xs, ys = (x - x_mean) / x_std, (y - y_mean) / y_std
     loss_fn = MSELoss(reduction="mean")
     steps = QUICK_STEPS if quick else STEPS
-    history = train_loop(net, loss_fn, optim.SGD(net.parameters(), lr=STEP_SIZE[variant]), repeat(xs, ys), steps,
-                         callbacks=callbacks, probe=(xs, ys), baseline=baseline_loss(loss_fn, ys),
-                         progress=progress, label=f"sqrt/{variant}")
+    history = train_loop(
+        net,
+        loss_fn,
+        optim.SGD(net.parameters(), lr=STEP_SIZE[variant]),
+        repeat(xs, ys),
+        steps,
+        callbacks=callbacks,
+        probe=(xs, ys),
+        baseline=baseline_loss(loss_fn, ys),
+        progress=progress,
+        label=f"sqrt/{variant}",
+    )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
         return net((np.asarray(x_raw, dtype=np.float64).reshape(-1, 1) - x_mean) / x_std) * y_std + y_mean
@@ -102,36 +111,65 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         "max_abs_bias": float(np.abs(net[0].b.data).max()),
         "final_loss": history.loss[-1],
     }
-    return Result("sqrt", variant, seed, quick, net, x, y, xs, predict, history, metrics,
-                  _verdict(variant, metrics, history.stopped, steps),
-                  settings={"standardise": STANDARDISE[variant], "step_size": STEP_SIZE[variant], "steps": steps,
-                            "init": "0.01*randn, zero bias", "loss": "MSE (mean)", "dtype": "float64"},
-                  extras={"kinks": k, "kinks_in_range": inside})
+    return Result(
+        "sqrt",
+        variant,
+        seed,
+        quick,
+        net,
+        x,
+        y,
+        xs,
+        predict,
+        history,
+        metrics,
+        _verdict(variant, metrics, history.stopped, steps),
+        settings={
+            "standardise": STANDARDISE[variant],
+            "step_size": STEP_SIZE[variant],
+            "steps": steps,
+            "init": "0.01*randn, zero bias",
+            "loss": "MSE (mean)",
+            "dtype": "float64",
+        },
+        extras={"kinks": k, "kinks_in_range": inside},
+    )
 
 
 def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -> str:
     rel, line, k = m["relative_mse"], m["best_line_relative_mse"], m["kinks_in_data"]
     if stopped:
-        return (f"Diverged: {stopped}. With raw x of about 1000 the loss is so steep in the first layer's "
-                f"weights that a step of {STEP_SIZE[variant]:g} overshoots; a larger step is no cure for "
-                "unscaled inputs.")
-    shape = ("a straight line over the whole data range" if k == 0 and m["linearity_r2"] > 1 - 1e-9
-             else f"a piecewise-linear curve with {k} kink(s) inside the data")
+        return (
+            f"Diverged: {stopped}. With raw x of about 1000 the loss is so steep in the first layer's "
+            f"weights that a step of {STEP_SIZE[variant]:g} overshoots; a larger step is no cure for "
+            "unscaled inputs."
+        )
+    shape = (
+        "a straight line over the whole data range"
+        if k == 0 and m["linearity_r2"] > 1 - 1e-9
+        else f"a piecewise-linear curve with {k} kink(s) inside the data"
+    )
     if rel > 0.9:
-        return (f"Learned nothing: after {steps} steps the error is {rel:.2f} of the targets' variance, as "
-                f"bad as predicting the mean. The data are standardised, but a step of {STEP_SIZE[variant]:g} "
-                f"is {STEP_SIZE['standardised'] / STEP_SIZE[variant]:.0f}x too small for standardised data: "
-                "from 0.01-scale weights it moves them almost nowhere in this many steps. Standardising alone "
-                "does not suffice; the step has to grow with it.")
+        return (
+            f"Learned nothing: after {steps} steps the error is {rel:.2f} of the targets' variance, as "
+            f"bad as predicting the mean. The data are standardised, but a step of {STEP_SIZE[variant]:g} "
+            f"is {STEP_SIZE['standardised'] / STEP_SIZE[variant]:.0f}x too small for standardised data: "
+            "from 0.01-scale weights it moves them almost nowhere in this many steps. Standardising alone "
+            "does not suffice; the step has to grow with it."
+        )
     if k == 0:
-        return (f"The fit is {shape} (R² of a line through it: {m['linearity_r2']:.12f}). Every hidden unit's "
-                "kink is at x <= 0, outside the all-positive data, because the biases started at 0 and moved "
-                f"at most {m['max_abs_bias']:.2g}: each unit is on for all samples or for none, and a sum of "
-                f"units that never switch is affine. Error {rel:.3f} of the variance, against {line:.3f} for the "
-                "best straight line: the network has become linear regression.")
-    return (f"Fits: the error is {rel:.4f} of the targets' variance ({line:.3f} for the best straight line), "
-            f"{m['fresh_relative_mse']:.4f} on fresh samples, with {shape}. Standardised inputs put the kinks "
-            "inside the data, where the units can bend the fit.")
+        return (
+            f"The fit is {shape} (R² of a line through it: {m['linearity_r2']:.12f}). Every hidden unit's "
+            "kink is at x <= 0, outside the all-positive data, because the biases started at 0 and moved "
+            f"at most {m['max_abs_bias']:.2g}: each unit is on for all samples or for none, and a sum of "
+            f"units that never switch is affine. Error {rel:.3f} of the variance, against {line:.3f} for the "
+            "best straight line: the network has become linear regression."
+        )
+    return (
+        f"Fits: the error is {rel:.4f} of the targets' variance ({line:.3f} for the best straight line), "
+        f"{m['fresh_relative_mse']:.4f} on fresh samples, with {shape}. Standardised inputs put the kinks "
+        "inside the data, where the units can bend the fit."
+    )
 
 
 SCENARIO = Scenario(
@@ -145,6 +183,10 @@ SCENARIO = Scenario(
         "larger-step": "raw data with a 10x larger step (1e-5): the step alone is no fix",
     },
     runner=_run,
-    expected={"failure": ("UNSCALED_INPUT", "LINEAR_REGIME"), "answer-literal": ("LR_TOO_SMALL",),
-              "standardised": (), "larger-step": ("UNSCALED_INPUT", "LINEAR_REGIME")},
+    expected={
+        "failure": ("UNSCALED_INPUT", "LINEAR_REGIME"),
+        "answer-literal": ("LR_TOO_SMALL",),
+        "standardised": (),
+        "larger-step": ("UNSCALED_INPUT", "LINEAR_REGIME"),
+    },
 )

@@ -67,10 +67,22 @@ from .metrics import dead_fractions, relative_mse, spread_ratio
 N, VAL_FRACTION, EPOCHS, QUICK_EPOCHS = 1000, 0.15, 20_000, 2_000
 ANSWER_SIZES, ANSWER_STEPS, ANSWER_BATCH, ANSWER_LR = [2, 25, 10, 1], 2_500, 64, 1e-3
 CLAIMED_LOSS = 6.5  # the answer's figure for "zero_grad fixed", after 20 000 epochs
-ZERO_GRAD = {"failure": False, "only-accumulation": False, "only-broadcast": True, "both-fixed": True,
-             "larger-step": True, "answer": True}
-BROADCAST = {"failure": True, "only-accumulation": False, "only-broadcast": True, "both-fixed": False,
-             "larger-step": False, "answer": False}
+ZERO_GRAD = {
+    "failure": False,
+    "only-accumulation": False,
+    "only-broadcast": True,
+    "both-fixed": True,
+    "larger-step": True,
+    "answer": True,
+}
+BROADCAST = {
+    "failure": True,
+    "only-accumulation": False,
+    "only-broadcast": True,
+    "both-fixed": False,
+    "larger-step": False,
+    "answer": False,
+}
 SGD_STEP = {"failure": 1e-6, "only-accumulation": 1e-6, "only-broadcast": 1e-6, "both-fixed": 1e-6, "larger-step": 1e-5}
 
 
@@ -132,9 +144,19 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         baseline = float(loss_fn(mean, target)) if BROADCAST[variant] else baseline_loss(loss_fn, target)
         if answer:  # a summed loss scales with the rows it sums: the answer's steps see 64 of them
             baseline *= ANSWER_BATCH / len(target)
-        history = train_loop(net, loss_fn, opt, batches, steps, zero_grad=ZERO_GRAD[variant],
-                             callbacks=[grads, *callbacks], probe=(X_train, target), baseline=baseline,
-                             progress=progress, label=f"sum-of-squares/{variant}")
+        history = train_loop(
+            net,
+            loss_fn,
+            opt,
+            batches,
+            steps,
+            zero_grad=ZERO_GRAD[variant],
+            callbacks=[grads, *callbacks],
+            probe=(X_train, target),
+            baseline=baseline,
+            progress=progress,
+            label=f"sum-of-squares/{variant}",
+        )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
         return net(np.asarray(x_raw, dtype=np.float32).reshape(-1, 2))
@@ -162,19 +184,41 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     }
     if not answer:  # SGD's step is lr x the followed gradient; Adam's is not
         metrics["effective_step"] = float(SGD_STEP[variant] * np.median(followed[tail]))
-    return Result("sum-of-squares", variant, seed, quick, net, X_train, z_train[:, None], X_train, predict, history,
-                  metrics, _verdict(variant, metrics, history.stopped, steps),
-                  settings={"zero_grad": ZERO_GRAD[variant], "target_shape": "(N,)" if BROADCAST[variant] else "(N, 1)",
-                            "optimizer": f"Adam lr {ANSWER_LR:g}" if answer else f"SGD lr {SGD_STEP[variant]:g}",
-                            "batch": f"{ANSWER_BATCH} drawn with replacement" if answer else "full (850)",
-                            "sizes": ANSWER_SIZES if answer else [2, 10, 5, 1], "steps": steps,
-                            "init": "torch_default", "loss": "MSE (sum)", "dtype": "float32"},
-                  extras={"grad_followed": followed, "grad_own": own, "X_val": X_val, "z_val": z_val})
+    return Result(
+        "sum-of-squares",
+        variant,
+        seed,
+        quick,
+        net,
+        X_train,
+        z_train[:, None],
+        X_train,
+        predict,
+        history,
+        metrics,
+        _verdict(variant, metrics, history.stopped, steps),
+        settings={
+            "zero_grad": ZERO_GRAD[variant],
+            "target_shape": "(N,)" if BROADCAST[variant] else "(N, 1)",
+            "optimizer": f"Adam lr {ANSWER_LR:g}" if answer else f"SGD lr {SGD_STEP[variant]:g}",
+            "batch": f"{ANSWER_BATCH} drawn with replacement" if answer else "full (850)",
+            "sizes": ANSWER_SIZES if answer else [2, 10, 5, 1],
+            "steps": steps,
+            "init": "torch_default",
+            "loss": "MSE (sum)",
+            "dtype": "float32",
+        },
+        extras={"grad_followed": followed, "grad_own": own, "X_val": X_val, "z_val": z_val},
+    )
 
 
 def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -> str:
-    rel, val, plane, sse = m["relative_mse"], m["val_relative_mse"], m["best_plane_relative_mse"], \
-        m["train_summed_sq_error"]
+    rel, val, plane, sse = (
+        m["relative_mse"],
+        m["val_relative_mse"],
+        m["best_plane_relative_mse"],
+        m["train_summed_sq_error"],
+    )
     if stopped:
         return f"Diverged: {stopped}."
     parts = []
@@ -185,36 +229,49 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -
             f"value is {m['broadcast_floor']:.4g}, reached by predicting the mean of z for every input; it reports "
             f"{m['reported_loss']:.4g} after {steps} steps ({m['reported_loss'] / m['broadcast_floor']:.3f} x that "
             f"floor) and can never come near the answer's {CLAIMED_LOSS:g}. The output's spread is "
-            f"{m['spread_ratio']:.2g} of the targets' ({flat}), error {rel:.2f} of the variance.")
+            f"{m['spread_ratio']:.2g} of the targets' ({flat}), error {rel:.2f} of the variance."
+        )
     if not ZERO_GRAD[variant]:
         parts.append(
             f"zero_grad is never called, so the gradient the last step followed held {m['backward_passes_in_grad']} "
             f"backward passes; over the last 10% of steps the followed gradient was typically {m['grad_growth']:.3g} x "
             "as large as each step's own. The step is a momentum of 1 that nothing damps: the loss still swings by "
-            f"{m['loss_swing']:.0%} of its mean over those steps instead of settling.")
+            f"{m['loss_swing']:.0%} of its mean over those steps instead of settling."
+        )
         if not BROADCAST[variant]:
             dead = m["dead_units_layer2"]
-            state = (f"ends up predicting one value for every input ({dead:.0%} of the second hidden layer's units "
-                     "are dead by the end)" if m["spread_ratio"] < 0.01 else
-                     f"still varies with its input (spread {m['spread_ratio']:.2g} of the targets') but never settles")
-            parts.append(f"The network {state}: error {rel:.2f} of the variance, "
-                         f"{'worse' if rel > plane else 'better'} than the best plane's {plane:.3f}.")
+            state = (
+                f"ends up predicting one value for every input ({dead:.0%} of the second hidden layer's units "
+                "are dead by the end)"
+                if m["spread_ratio"] < 0.01
+                else f"still varies with its input (spread {m['spread_ratio']:.2g} of the targets') but never settles"
+            )
+            parts.append(
+                f"The network {state}: error {rel:.2f} of the variance, "
+                f"{'worse' if rel > plane else 'better'} than the best plane's {plane:.3f}."
+            )
     if parts:
         return " ".join(parts)
     if variant == "answer":
-        return (f"Fits: error {rel:.4f} of the variance on the training set and {val:.4f} on the held-out 15% "
-                f"(best plane: {plane:.3f}); summed squared error {sse:.3g} on the training set, and the loss as "
-                f"printed, on 64 samples, ends at {m['reported_loss']:.3g}. Adam's step size does not depend on the "
-                "loss's scale, and 2500 steps suffice.")
+        return (
+            f"Fits: error {rel:.4f} of the variance on the training set and {val:.4f} on the held-out 15% "
+            f"(best plane: {plane:.3f}); summed squared error {sse:.3g} on the training set, and the loss as "
+            f"printed, on 64 samples, ends at {m['reported_loss']:.3g}. Adam's step size does not depend on the "
+            "loss's scale, and 2500 steps suffice."
+        )
     lr = SGD_STEP[variant]
-    fit = (f"after {steps} full-batch steps at {lr:g} the error is {rel:.3f} of the variance ({val:.3f} on the "
-           f"held-out 15%), against {plane:.3f} for the best plane through the data. Its summed squared error is "
-           f"{sse:.3g}; the answer's 'about {CLAIMED_LOSS:g}' is a loss only correctly shaped targets can reach.")
+    fit = (
+        f"after {steps} full-batch steps at {lr:g} the error is {rel:.3f} of the variance ({val:.3f} on the "
+        f"held-out 15%), against {plane:.3f} for the best plane through the data. Its summed squared error is "
+        f"{sse:.3g}; the answer's 'about {CLAIMED_LOSS:g}' is a loss only correctly shaped targets can reach."
+    )
     if rel < 0.5 * plane:
         return f"Fits: {fit} The fit is curved, better than any plane."
     shape = "about as good as a plane" if rel < 2 * plane else "still far from a fit"
-    return (f"Learns, slowly ({shape}): {fit} Both bugs are gone; what remains is the step: at {lr:g} on this loss "
-            f"{steps} steps are not enough to bend the fit.")
+    return (
+        f"Learns, slowly ({shape}): {fit} Both bugs are gone; what remains is the step: at {lr:g} on this loss "
+        f"{steps} steps are not enough to bend the fit."
+    )
 
 
 def _plot_gradients(results: list[Result], out: Path) -> Path:
@@ -227,8 +284,13 @@ def _plot_gradients(results: list[Result], out: Path) -> Path:
         else:
             ax.plot(steps + 1, followed[steps], color="C3", lw=1.0, label="gradient followed (running sum)")
             ax.plot(steps + 1, np.maximum(own[steps], 1e-12), color="C0", lw=1.0, label="this step's own gradient")
-        ax.set(xscale="log", yscale="log", xlabel="optimizer step", ylabel="gradient norm (all parameters)",
-               title=r.variant)
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="optimizer step",
+            ylabel="gradient norm (all parameters)",
+            title=r.variant,
+        )
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     fig.suptitle("sum-of-squares: without zero_grad the step follows the sum of all past gradients")
@@ -241,8 +303,13 @@ def _plot_predictions(results: list[Result], out: Path) -> Path:
         z_val = r.extras["z_val"]
         ax.scatter(z_val, np.asarray(r.predict(r.extras["X_val"])).ravel(), s=6, alpha=0.6, color="C0")
         ax.plot([0, 2], [0, 2], "k--", lw=0.8, label="prediction = target")
-        ax.set(xlabel="target z = x² + y² (validation)", ylabel="prediction", xlim=(0, 2), ylim=(-0.2, 2.2),
-               title=f"{r.variant}: rel. MSE {r.metrics['val_relative_mse']:.3f}")
+        ax.set(
+            xlabel="target z = x² + y² (validation)",
+            ylabel="prediction",
+            xlim=(0, 2),
+            ylim=(-0.2, 2.2),
+            title=f"{r.variant}: rel. MSE {r.metrics['val_relative_mse']:.3f}",
+        )
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("sum-of-squares: predictions on the held-out 15%")
@@ -268,8 +335,13 @@ SCENARIO = Scenario(
         "answer": "the answer's code: Adam 1e-3, 64 samples per step, 2-25-10-1, 2500 steps",
     },
     runner=_run,
-    expected={"failure": ("SHAPE_BROADCAST", "GRAD_ACCUMULATION"), "only-accumulation": ("GRAD_ACCUMULATION",),
-              "only-broadcast": ("SHAPE_BROADCAST",), "both-fixed": ("LR_TOO_SMALL",), "larger-step": (),
-              "answer": ()},
+    expected={
+        "failure": ("SHAPE_BROADCAST", "GRAD_ACCUMULATION"),
+        "only-accumulation": ("GRAD_ACCUMULATION",),
+        "only-broadcast": ("SHAPE_BROADCAST",),
+        "both-fixed": ("LR_TOO_SMALL",),
+        "larger-step": (),
+        "answer": (),
+    },
     figures=figures,
 )

@@ -82,8 +82,7 @@ SETTINGS: dict[str, dict[str, str]] = {
     "term-normaliser": {**_BASE, "normaliser": "terms"},
     "scaled-logs": {**_BASE, "normaliser": "terms", "logs": "standardised"},
     "fixed": {**_BASE, "normaliser": "terms", "logs": "standardised", "schedule": "cosine"},
-    "fixed-stated": {**_BASE, "ranges": "stated", "normaliser": "terms", "logs": "standardised",
-                     "schedule": "cosine"},
+    "fixed-stated": {**_BASE, "ranges": "stated", "normaliser": "terms", "logs": "standardised", "schedule": "cosine"},
 }
 
 
@@ -110,8 +109,10 @@ class RelativeL1Loss(Loss):
     def __call__(self, pred: Any, target: Any, scale: Any = None) -> Any:
         scale = self.scale if scale is None else scale
         if scale is None:
-            raise ConfigError("RelativeL1Loss needs a scale: call loss_fn(pred, target, scale) or build it "
-                              "with RelativeL1Loss(scale=...).")
+            raise ConfigError(
+                "RelativeL1Loss needs a scale: call loss_fn(pred, target, scale) or build it "
+                "with RelativeL1Loss(scale=...)."
+            )
         if np.ndim(scale) and np.shape(scale) != np.shape(pred):
             # (N,) against (N, 1) would broadcast to (N, N), the very trap Loss refuses for targets.
             raise ShapeError(f"RelativeL1Loss: scale has shape {np.shape(scale)}, pred {np.shape(pred)}.")
@@ -133,8 +134,9 @@ class RelativeL1Loss(Loss):
         return get_array_module(self.diff).sign(self.diff)
 
 
-def make_data(gen: np.random.Generator, n: int, ranges: str = "posted",
-              dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_data(
+    gen: np.random.Generator, n: int, ranges: str = "posted", dtype: Any = np.float32
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(X, y, terms)``: X (n, 5) in ``dtype``, y (n, 1), terms (n, 2) = (x5/x2, second term), float64."""
     x1 = gen.uniform(500, 1000, n)
     x2 = gen.uniform(1, x1 - 1)
@@ -149,15 +151,22 @@ def make_data(gen: np.random.Generator, n: int, ranges: str = "posted",
 
 def normaliser(kind: str, y: np.ndarray, terms: np.ndarray) -> np.ndarray:
     """The per-sample scale the loss divides by: x5/x2 (posted), |y|, or |x5/x2| + |second term|."""
-    scale = {"first-term": terms[:, :1], "target": np.abs(y.astype(np.float64)),
-             "terms": np.abs(terms).sum(axis=1, keepdims=True)}[kind]
+    scale = {
+        "first-term": terms[:, :1],
+        "target": np.abs(y.astype(np.float64)),
+        "terms": np.abs(terms).sum(axis=1, keepdims=True),
+    }[kind]
     return scale.astype(y.dtype)
 
 
 def build_network(gen: np.random.Generator, dtype: Any) -> Sequential:
     """Linear(5, 16), Linear(16, 16), exp, Linear(16, 1), torch's default init, layers drawn in order."""
-    return Sequential(Linear(5, HIDDEN, rng=gen, dtype=dtype), Linear(HIDDEN, HIDDEN, rng=gen, dtype=dtype), Exp(),
-                      Linear(HIDDEN, 1, rng=gen, dtype=dtype))
+    return Sequential(
+        Linear(5, HIDDEN, rng=gen, dtype=dtype),
+        Linear(HIDDEN, HIDDEN, rng=gen, dtype=dtype),
+        Exp(),
+        Linear(HIDDEN, 1, rng=gen, dtype=dtype),
+    )
 
 
 def exact_weights(net: Sequential, mean: Any = 0.0, std: Any = 1.0) -> Sequential:
@@ -205,13 +214,26 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
 
     steps = QUICK_STEPS if quick else STEPS
     opt = optim.Adam(net.parameters(), lr=LR)
-    sched = (optim.ReduceLROnPlateau(opt, mode="min", factor=0.1, patience=1000) if s["schedule"] == "plateau"
-             else optim.CosineAnnealingLR(opt, T_max=steps))
+    sched = (
+        optim.ReduceLROnPlateau(opt, mode="min", factor=0.1, patience=1000)
+        if s["schedule"] == "plateau"
+        else optim.CosineAnnealingLR(opt, T_max=steps)
+    )
     loss_fn, rates = RelativeL1Loss(), _Rates(opt)
     probe = (prep(X_ref), y_ref, normaliser(s["normaliser"], y_ref, terms_ref))
-    history = train_loop(net, loss_fn, opt, _batches(gen, s, dtype, prep), steps, scheduler=sched,
-                         callbacks=[*callbacks, rates], probe=probe, progress=progress, label=f"wide-range/{variant}",
-                         baseline=baseline_loss(loss_fn, probe[1], probe[2:]))
+    history = train_loop(
+        net,
+        loss_fn,
+        opt,
+        _batches(gen, s, dtype, prep),
+        steps,
+        scheduler=sched,
+        callbacks=[*callbacks, rates],
+        probe=probe,
+        progress=progress,
+        label=f"wide-range/{variant}",
+        baseline=baseline_loss(loss_fn, probe[1], probe[2:]),
+    )
 
     def predict(X_raw: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -219,25 +241,52 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
 
     metrics = _metrics(prep, predict, s, seed, history.loss, np.array(rates.rates), scaler)
     metrics["worst_1pct_share_at_init"] = history.snapshots[0].tail_share
-    return Result("wide-range", variant, seed, quick, net, X_ref, y_ref, probe[0], predict, history, metrics,
-                  _verdict(variant, metrics, history.stopped, steps),
-                  settings={**s, "steps": steps, "batch": BATCH, "lr": LR, "optimizer": "Adam",
-                            "init": "torch default", "loss": f"mean |y_est - y| / scale, scale = {s['normaliser']}"},
-                  extras={"lr": np.array(rates.rates), "fresh_rel_error": metrics.pop("_rel")})
+    return Result(
+        "wide-range",
+        variant,
+        seed,
+        quick,
+        net,
+        X_ref,
+        y_ref,
+        probe[0],
+        predict,
+        history,
+        metrics,
+        _verdict(variant, metrics, history.stopped, steps),
+        settings={
+            **s,
+            "steps": steps,
+            "batch": BATCH,
+            "lr": LR,
+            "optimizer": "Adam",
+            "init": "torch default",
+            "loss": f"mean |y_est - y| / scale, scale = {s['normaliser']}",
+        },
+        extras={"lr": np.array(rates.rates), "fresh_rel_error": metrics.pop("_rel")},
+    )
 
 
-def _metrics(prep: Any, predict: Any, s: dict[str, str], seed: int, losses: list[float], rates: np.ndarray,
-             scaler: Standardizer | None) -> dict[str, Any]:
+def _metrics(
+    prep: Any,
+    predict: Any,
+    s: dict[str, str],
+    seed: int,
+    losses: list[float],
+    rates: np.ndarray,
+    scaler: Standardizer | None,
+) -> dict[str, Any]:
     dtype = np.dtype(s["dtype"])
     X, y, terms = make_data(np.random.default_rng(seed + 10_000), N_FRESH, s["ranges"], dtype)
     y64, pred = y.astype(np.float64), predict(X)
     rel = (np.abs(pred - y64) / np.abs(y64)).ravel()
     per_sample = np.sort((np.abs(pred - y64) / normaliser(s["normaliser"], y, terms)).ravel())[::-1]
-    exact = exact_weights(build_network(np.random.default_rng(0), dtype),
-                          *((scaler.mean_, scaler.scale_) if scaler is not None else ()))
+    exact = exact_weights(
+        build_network(np.random.default_rng(0), dtype), *((scaler.mean_, scaler.scale_) if scaler is not None else ())
+    )
     with np.errstate(over="ignore", invalid="ignore"):
         exact_rel = np.abs(exact(prep(X)).astype(np.float64) - y64) / np.abs(y64)
-    tail = losses[-max(1, len(losses) // 50):]
+    tail = losses[-max(1, len(losses) // 50) :]
     return {
         "median_rel_error": float(np.median(rel)),
         "p90_rel_error": float(np.quantile(rel, 0.9)),
@@ -257,38 +306,50 @@ def _metrics(prep: Any, predict: Any, s: dict[str, str], seed: int, losses: list
 def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -> str:
     s = SETTINGS[variant]
     med, p90 = m["median_rel_error"], m["p90_rel_error"]
-    rate = (f"The plateau scheduler, stepped with each batch's loss, cut the rate {m['rate_cuts']} times (to "
-            f"{m['final_lr']:.0e}); only {m['steps_at_useful_lr']} of the {steps} steps ran at a rate of at least "
-            f"{USEFUL_LR:.0e}." if s["schedule"] == "plateau" else
-            f"The cosine schedule kept the rate at or above {USEFUL_LR:.0e} for {m['steps_at_useful_lr']} of the "
-            f"{steps} steps.")
-    floor = (f"With exact weights the same {s['dtype']} network has a median error of "
-             f"{m['exact_median_rel_error']:.1g}, so the architecture and the precision are not what limits it."
-             if m["exact_median_rel_error"] < 1e-4 else "")
+    rate = (
+        f"The plateau scheduler, stepped with each batch's loss, cut the rate {m['rate_cuts']} times (to "
+        f"{m['final_lr']:.0e}); only {m['steps_at_useful_lr']} of the {steps} steps ran at a rate of at least "
+        f"{USEFUL_LR:.0e}."
+        if s["schedule"] == "plateau"
+        else f"The cosine schedule kept the rate at or above {USEFUL_LR:.0e} for {m['steps_at_useful_lr']} of the "
+        f"{steps} steps."
+    )
+    floor = (
+        f"With exact weights the same {s['dtype']} network has a median error of "
+        f"{m['exact_median_rel_error']:.1g}, so the architecture and the precision are not what limits it."
+        if m["exact_median_rel_error"] < 1e-4
+        else ""
+    )
     if stopped:
         return f"Diverged: {stopped}. {rate}"
     if med > 0.2 and s["normaliser"] == "target":
-        return (f"Learned nothing useful: the median relative error on fresh samples is {med:.2f}, and the "
-                f"predictions are a median {m['median_pred_over_target']:.2g} of |y|: the network predicts about 0. "
-                "Dividing by |y| gives the samples where the two terms nearly cancel (y close to 0) an enormous "
-                f"weight: at the start the worst 1% of samples carry {m['worst_1pct_share_at_init']:.0%} of the loss. "
-                "Predicting 0 costs exactly 1 per sample whatever y is, and the loss settles there "
-                f"({m['final_loss']:.3f}). "
-                f"{floor}")
+        return (
+            f"Learned nothing useful: the median relative error on fresh samples is {med:.2f}, and the "
+            f"predictions are a median {m['median_pred_over_target']:.2g} of |y|: the network predicts about 0. "
+            "Dividing by |y| gives the samples where the two terms nearly cancel (y close to 0) an enormous "
+            f"weight: at the start the worst 1% of samples carry {m['worst_1pct_share_at_init']:.0%} of the loss. "
+            "Predicting 0 costs exactly 1 per sample whatever y is, and the loss settles there "
+            f"({m['final_loss']:.3f}). "
+            f"{floor}"
+        )
     if med > 0.2:
-        return (f"Learned nothing useful: on fresh samples the median relative error is {med:.2f} and the 90th "
-                f"percentile {p90:.2f}. The loss divides the error by x5/x2, but on "
-                f"{m['second_term_dominates']:.0%} of the samples the second term is the larger one (on 1% by more "
-                f"than {m['second_term_ratio_p99']:.0f}x), and there the loss demands an absolute accuracy of x5/x2 on "
-                "a target far larger than that: the worst 1% of samples "
-                f"carry {m['worst_1pct_share_at_init']:.0%} of the loss at the start and "
-                f"{m['worst_1pct_loss_share']:.0%} at the end, and each batch's loss depends mostly on how "
-                f"many of them it drew (final loss {m['final_loss']:.3g}). {rate} {floor}")
+        return (
+            f"Learned nothing useful: on fresh samples the median relative error is {med:.2f} and the 90th "
+            f"percentile {p90:.2f}. The loss divides the error by x5/x2, but on "
+            f"{m['second_term_dominates']:.0%} of the samples the second term is the larger one (on 1% by more "
+            f"than {m['second_term_ratio_p99']:.0f}x), and there the loss demands an absolute accuracy of x5/x2 on "
+            "a target far larger than that: the worst 1% of samples "
+            f"carry {m['worst_1pct_share_at_init']:.0%} of the loss at the start and "
+            f"{m['worst_1pct_loss_share']:.0%} at the end, and each batch's loss depends mostly on how "
+            f"many of them it drew (final loss {m['final_loss']:.3g}). {rate} {floor}"
+        )
     quality = "Fits" if med < 0.05 else "Half-fits"
-    return (f"{quality}: on 100 000 fresh samples the median relative error is {med:.2%} and the 90th percentile "
-            f"{p90:.2%}. {NORMALISER_WORDS[s['normaliser']]}: at the start the worst 1% of samples carry "
-            f"{m['worst_1pct_share_at_init']:.0%} of the loss. "
-            f"{'The log inputs are standardised. ' if s['logs'] == 'standardised' else ''}{rate} {floor}")
+    return (
+        f"{quality}: on 100 000 fresh samples the median relative error is {med:.2%} and the 90th percentile "
+        f"{p90:.2%}. {NORMALISER_WORDS[s['normaliser']]}: at the start the worst 1% of samples carry "
+        f"{m['worst_1pct_share_at_init']:.0%} of the loss. "
+        f"{'The log inputs are standardised. ' if s['logs'] == 'standardised' else ''}{rate} {floor}"
+    )
 
 
 def _figures(results: list[Result], out: Any) -> list[Path]:
@@ -303,11 +364,19 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
         rate_ax.plot(np.arange(1, lr.size + 1), np.maximum(lr, 1e-9), **style)
         rel = np.sort(np.maximum(r.extras["fresh_rel_error"], 1e-8))
         err_ax.plot(rel, np.arange(1, rel.size + 1) / rel.size, **style)
-    rate_ax.set(yscale="log", xlabel="optimizer step", ylabel="learning rate (floored at 1e-9)",
-                title="learning rate: the per-batch plateau spends it early")
+    rate_ax.set(
+        yscale="log",
+        xlabel="optimizer step",
+        ylabel="learning rate (floored at 1e-9)",
+        title="learning rate: the per-batch plateau spends it early",
+    )
     err_ax.axvline(1.0, color="k", lw=0.8)
-    err_ax.set(xscale="log", xlabel="|y_est - y| / |y| on fresh samples", ylabel="share of samples with smaller error",
-               title="error distribution (black line: error = |y|, as bad as predicting 0)")
+    err_ax.set(
+        xscale="log",
+        xlabel="|y_est - y| / |y| on fresh samples",
+        ylabel="share of samples with smaller error",
+        title="error distribution (black line: error = |y|, as bad as predicting 0)",
+    )
     for ax in (rate_ax, err_ax):
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
@@ -330,8 +399,15 @@ SCENARIO = Scenario(
         "fixed-stated": "the fix on the text's bounds for x3 and x5",
     },
     runner=_run,
-    expected={"failure": ("HEAVY_TAILED_LOSS",), "stated-ranges": ("HEAVY_TAILED_LOSS",),
-              "float64": ("HEAVY_TAILED_LOSS",), "target-normaliser": ("TRIVIAL_SOLUTION",),
-              "term-normaliser": (), "scaled-logs": (), "fixed": (), "fixed-stated": ()},
+    expected={
+        "failure": ("HEAVY_TAILED_LOSS",),
+        "stated-ranges": ("HEAVY_TAILED_LOSS",),
+        "float64": ("HEAVY_TAILED_LOSS",),
+        "target-normaliser": ("TRIVIAL_SOLUTION",),
+        "term-normaliser": (),
+        "scaled-logs": (),
+        "fixed": (),
+        "fixed-stated": (),
+    },
     figures=_figures,
 )
