@@ -103,9 +103,9 @@ def dead_relu(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
             f = finding(
                 "DEAD_RELU",
                 (
-                    f"{layer.dead:.0%} of the {layer.units} units of {layer.kind} layer {layer.name} are off for every "
-                    f"probe input or nearly (at the start: {series[0]:.0%}), so they pass no gradient and never recover. "
-                    f"They crossed {th.dead:.0%} at step {step}."
+                    f"{layer.dead:.0%} of the {layer.units} units of {layer.kind} layer {layer.name} are off "
+                    f"for every probe input or nearly (at the start: {series[0]:.0%}), so they pass no gradient "
+                    f"and never recover. They crossed {th.dead:.0%} at step {step}."
                 ),
                 {
                     "dead_fraction": layer.dead,
@@ -292,8 +292,8 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
             finding(
                 "LR_TOO_LARGE",
                 (
-                    f"Steps changed the weights by up to {peak:.2g} of their size (healthy runs: about 1e-3) and the loss "
-                    f"is unstable: it rose to {rise:.3g} x its best value so far. The steps overshoot."
+                    f"Steps changed the weights by up to {peak:.2g} of their size (healthy runs: about 1e-3) "
+                    f"and the loss is unstable: it rose to {rise:.3g} x its best value so far. The steps overshoot."
                 ),
                 {
                     "peak_update_ratio": peak,
@@ -394,9 +394,10 @@ def trivial_solution(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
         finding(
             "TRIVIAL_SOLUTION",
             (
-                f"The network does little better than predicting 0 for every input, and this loss rewards that: predicting 0 "
-                f"costs {last.zero_loss:.3g}, predicting the targets' mean {last.baseline:.3g}, and the network's loss is "
-                f"{last.loss:.3g} (its predictions' spread is {last.pred_spread / last.target_spread:.2g} of the targets'). "
+                f"The network does little better than predicting 0 for every input, and this loss rewards that: "
+                f"predicting 0 costs {last.zero_loss:.3g}, predicting the targets' mean {last.baseline:.3g}, "
+                f"and the network's loss is {last.loss:.3g} (its predictions' spread is "
+                f"{last.pred_spread / last.target_spread:.2g} of the targets'). "
                 "A loss that divides the error by something that can be near zero (such as |y|) is ruled by those rows "
                 "unless the output is 0, so training settles on that trivial answer."
             ),
