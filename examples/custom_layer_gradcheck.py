@@ -30,7 +30,7 @@ class PReLU(ns.Module):
         return np.where(self.mask, x, self.a.data * x)
 
     def backward(self, grad_out):
-        self.a.accumulate((grad_out * self.x * ~self.mask).sum(axis=0))
+        self.a.grad += (grad_out * self.x * ~self.mask).sum(axis=0)
         return grad_out * np.where(self.mask, 1.0, self.a.data)
 
     def kink_state(self):

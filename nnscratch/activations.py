@@ -1,26 +1,28 @@
-"""Element-wise activations. Each forward keeps the one array its backward needs.
+"""Element-wise activations: each forward keeps the one array its backward needs.
 
-All map x: (N, D) -> y: (N, D) and grad_out: (N, D) -> grad_in: (N, D).
-Backward never edits ``grad_out`` in place: an earlier layer may still hold it.
+Every activation maps x: (N, ...) -> y of the same shape, and grad_out -> grad_in of that
+shape too. Backward never edits ``grad_out`` in place: an earlier layer may still hold it.
+NumPy's functions (``np.maximum``, ``np.tanh``...) also work on CuPy arrays: CuPy takes
+them over (NumPy's ``__array_ufunc__`` protocol), so the same lines run on a GPU.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from .backend import get_array_module
+import numpy as np
+
 from .errors import ConfigError, DomainError
 from .module import Module
 
 
 class ReLU(Module):
-    """max(x, 0). The derivative at exactly x = 0 is taken as 0, as torch does."""
+    """max(x, 0); its derivative is 1 where x > 0 and 0 elsewhere (also at x = 0, as torch)."""
 
     def forward(self, x: Any) -> Any:
-        self.mask = x > 0  # where the unit is active; also which side of the kink x is on
-        # max(x, 0) rather than x * mask: no bool-to-float cast, 1.7x faster on a (1024, 256) batch,
-        # and an inactive unit outputs +0.0 where x * False would give -0.0.
-        return get_array_module(x).maximum(x, 0)
+        self.mask = x > 0  # where the unit is active
+        return np.maximum(x, 0)
 
     def backward(self, grad_out: Any) -> Any:
         return grad_out * self.mask
@@ -33,14 +35,15 @@ class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise (derivative at 0: negative_slope, as torch)."""
 
     def __init__(self, negative_slope: float = 0.01) -> None:
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
-            raise ConfigError(f"LeakyReLU negative_slope must be a number, got {negative_slope!r}.")
+        if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, (int, float, np.number)):
+            raise ConfigError(f"LeakyReLU negative_slope must be a real number, got {negative_slope!r}.")
+        if not math.isfinite(negative_slope):
+            raise ConfigError(f"LeakyReLU negative_slope must be finite, got {negative_slope!r}.")
         self.negative_slope = float(negative_slope)
 
     def forward(self, x: Any) -> Any:
-        xp = get_array_module(x)
         self.mask = x > 0
-        self.slope = xp.where(self.mask, 1.0, self.negative_slope).astype(x.dtype)
+        self.slope = np.where(self.mask, 1.0, self.negative_slope).astype(x.dtype)  # d y / d x
         return x * self.slope
 
     def backward(self, grad_out: Any) -> Any:
@@ -57,7 +60,7 @@ class Tanh(Module):
     """tanh(x); d/dx = 1 - tanh(x)², so the output is all backward needs."""
 
     def forward(self, x: Any) -> Any:
-        self.out = get_array_module(x).tanh(x)
+        self.out = np.tanh(x)
         return self.out
 
     def backward(self, grad_out: Any) -> Any:
@@ -66,9 +69,8 @@ class Tanh(Module):
 
 def stable_sigmoid(x: Any) -> Any:
     """1 / (1 + e^-x) computed from e^-|x| <= 1, so it never overflows."""
-    xp = get_array_module(x)
-    e = xp.exp(-abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    e = np.exp(-abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 class Sigmoid(Module):
@@ -86,9 +88,8 @@ class Softplus(Module):
     """log(1 + e^x) = max(x, 0) + log1p(e^-|x|) (stable for large |x|); d/dx = σ(x)."""
 
     def forward(self, x: Any) -> Any:
-        xp = get_array_module(x)
         self.x = x
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-abs(x)))
+        return np.maximum(x, 0) + np.log1p(np.exp(-abs(x)))
 
     def backward(self, grad_out: Any) -> Any:
         return grad_out * stable_sigmoid(self.x)
@@ -110,7 +111,7 @@ class Exp(Module):
     """e^x; d/dx = e^x, so the output is kept. Overflows to inf for x > ~709 (float64)."""
 
     def forward(self, x: Any) -> Any:
-        self.out = get_array_module(x).exp(x)
+        self.out = np.exp(x)
         return self.out
 
     def backward(self, grad_out: Any) -> Any:
@@ -121,15 +122,13 @@ class Log(Module):
     """log(x) for x > 0; d/dx = 1/x. Non-positive input is an error, not a silent NaN."""
 
     def forward(self, x: Any) -> Any:
-        xp = get_array_module(x)
         if not bool((x > 0).all()):
-            bad = int((x <= 0).sum())
             raise DomainError(
-                f"Log got {bad} non-positive value(s) in x (min {float(x.min())!r}); log is defined only "
-                "for x > 0: shift or clip the input, or take log(|x| + eps) upstream."
+                f"Log got {int((x <= 0).sum())} non-positive value(s) in x (min {float(x.min())!r}); log is "
+                "defined only for x > 0: shift or clip the input, or take log(|x| + eps) upstream."
             )
         self.x = x
-        return xp.log(x)
+        return np.log(x)
 
     def backward(self, grad_out: Any) -> Any:
         return grad_out / self.x

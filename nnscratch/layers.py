@@ -11,54 +11,25 @@ from typing import Any
 
 import numpy as np
 
+from numpy.typing import DTypeLike
+
 from . import init as init_mod
 from .activations import ACTIVATIONS, make_activation
 from .backend import get_backend, xp_for
-from .errors import CallOrderError, ConfigError, ShapeError
-from .module import Module, Parameter
+from .errors import ConfigError
+from .module import Module, Parameter, float_dtype
 from .rng import as_generator
-from .validation import as_batch, as_float_array, check_choice
-
-
-def _float_dtype(dtype: Any) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ConfigError(f"dtype must be float32 or float64, got {dtype}.")
-    return dtype
-
-
-def matmul(a: Any, b: Any, transposed: bool | None = None) -> Any:
-    """``a @ b`` for (N, K) @ (K, M), as an outer product when K = 1.
-
-    With K = 1 each output element is one product, a[n, 0] * b[0, m], so broadcasting gives
-    the same numbers, bit for bit. OpenBLAS's general matrix product pays a large fixed cost
-    for that shape: on a 2-core EPYC, (500, 1) @ (1, 10) takes 1.3x as long as the broadcast
-    and (1024, 1) @ (1, 256) 2.6x. K = 1 is common: a 1-input first layer (the square-root
-    fit), d loss / d x of a 1-output last layer, and dW for a batch of one.
-
-    A broadcast's inner loop runs along the output's last axis, so a tall, narrow product
-    (N > M > 1) is faster computed as its transpose, (M, N), and handed back as a transposed
-    (column-major) view: ten loops of 500 elements instead of 500 loops of ten, 1.7x faster on
-    (500, 1) @ (1, 10) and 6x on (5000, 1) @ (1, 10) on a 2-core Xeon. ``transposed`` forces
-    the layout instead: an elementwise product of a row-major and a column-major array costs
-    twice that of two alike, so a gradient should be laid out like the array it will meet.
-    """
-    if a.shape[1] != 1:
-        return a @ b
-    if transposed is None:
-        transposed = a.shape[0] > b.shape[1] > 1
-    return (b.T * a.T).T if transposed else a * b
+from .validation import check_choice, check_positive
 
 
 class Linear(Module):
-    """Affine map ``y = x @ W + b``.
+    """Affine map ``y = x @ W + b``, with W: (in_features, out_features) and b: (out_features,).
 
-    W: (in_features, out_features), b: (out_features,).
     ``init`` is an initializer from :mod:`nnscratch.init` (default: torch's), ``rng`` a seed
     or Generator, ``backend`` where the parameters live (default: :func:`get_backend`).
     ``input_grad=False`` is for a first layer whose input is data: no one needs d loss / d x
     then, so backward skips ``grad_out @ W.T`` and returns None, as torch skips inputs that
-    do not require grad. In a 64-256-256-1 MLP that product is 7% of a training step.
+    do not require grad.
     """
 
     def __init__(
@@ -69,61 +40,35 @@ class Linear(Module):
         *,
         init: Any = None,
         rng: Any = None,
-        dtype: Any = np.float64,
+        dtype: DTypeLike = np.float64,
         backend: str | None = None,
         input_grad: bool = True,
     ) -> None:
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"Linear {name} must be a positive integer, got {value!r}.")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.dtype = _float_dtype(dtype)
+        self.in_features = int(check_positive(in_features, "Linear in_features", integer=True))
+        self.out_features = int(check_positive(out_features, "Linear out_features", integer=True))
+        self.dtype = float_dtype(dtype)
         xp = xp_for(backend or get_backend())
         W, b = init_mod.get(init)(self.in_features, self.out_features, as_generator(rng))
         self.W = Parameter(xp.asarray(W, dtype=self.dtype))
         self.b = Parameter(xp.asarray(b, dtype=self.dtype)) if bias else None
-        self.x: Any = None  # the input, kept because dL/dW = x.T @ dL/dy
         self.input_grad = bool(input_grad)
 
     def forward(self, x: Any) -> Any:
         """x: (N, D) -> y: (N, H)."""
-        x = as_batch(x, "x", self.in_features, self.dtype, self.W.data, self)
-        self.x = x
-        y = matmul(x, self.W.data)
+        self.x = x  # kept: dL/dW = x.T @ dL/dy
+        y = x @ self.W.data
         if self.b is not None:
             y += self.b.data
         return y
 
     def backward(self, grad_out: Any) -> Any:
-        """grad_out: (N, H) -> grad_in: (N, D), or None with ``input_grad=False``.
-
-        Adds dW = x.T @ grad_out (D, H) and db = Σ_n grad_out (H,) into the parameters' ``.grad``.
-
-        The saved input is released once dW is known, as torch frees what a graph saved:
-        it is the largest thing a layer holds, and a step's peak memory is set by how many
-        (N, D) arrays are alive at once. So each forward allows one backward.
-        """
-        if self.x is None:
-            raise CallOrderError(
-                f"{self!r}.backward() called before forward(), or twice after one forward: each "
-                "backward uses up the input its forward saved; run the forward pass first."
-            )
-        if getattr(grad_out, "shape", None) != (self.x.shape[0], self.out_features):
-            raise ShapeError(
-                f"{self!r}.backward expects grad_out of shape {(self.x.shape[0], self.out_features)} "
-                f"(d loss / d output of the last forward), got {getattr(grad_out, 'shape', type(grad_out).__name__)}."
-                " Pass loss_fn.backward(), not the loss value."
-            )
-        if grad_out.dtype != self.dtype:  # a float64 gradient must not upcast W.grad
-            grad_out = as_float_array(grad_out, "grad_out", self.dtype)
-        self.W.accumulate(matmul(self.x.T, grad_out, transposed=False))  # laid out like W.grad
-        # d loss / d x meets x's layout downstream (the mask of the ReLU before, say): column-major
-        # x, as a 1-input layer's transposed outer product leaves it, has strides[0] < strides[1].
-        column_major = self.x.strides[0] < self.x.strides[1]
-        self.x = None
+        """grad_out: (N, H) -> grad_in: (N, D); adds dW (D, H) and db (H,) into the parameters' ``.grad``."""
+        self.W.grad += self.x.T @ grad_out
         if self.b is not None:
-            self.b.accumulate(grad_out.sum(axis=0))
-        return matmul(grad_out, self.W.data.T, transposed=column_major) if self.input_grad else None
+            self.b.grad += grad_out.sum(axis=0)
+        if not self.input_grad:  # the input is data: nobody needs its gradient
+            return None
+        return grad_out @ self.W.data.T
 
     def extra_repr(self) -> str:
         extra = "" if self.input_grad else ", input_grad=False"
@@ -150,12 +95,7 @@ class Sequential(Module):
 
     def backward(self, grad_out: Any) -> Any:
         for layer in reversed(self.layers):
-            if grad_out is None:
-                raise ConfigError(
-                    f"{layer!r} got no gradient (None) from the layer after it: only the first layer "
-                    "of a Sequential may skip its input gradient (input_grad=False)."
-                )
-            grad_out = layer.run_backward(grad_out)
+            grad_out = layer.backward(grad_out)
         return grad_out
 
     def __getitem__(self, index: int) -> Module:
@@ -186,7 +126,11 @@ class MLP(Sequential):
         backend: str | None = None,
         input_grad: bool = True,
     ) -> None:
-        sizes = list(sizes)
+        if not isinstance(sizes, (list, tuple, np.ndarray)):
+            raise ConfigError(
+                f"MLP sizes must be a list of layer widths such as [1, 10, 1], got {type(sizes).__name__} {sizes!r}."
+            )
+        sizes = [int(check_positive(n, f"MLP sizes[{i}]", integer=True)) for i, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ConfigError(f"MLP sizes needs at least an input and an output size, got {sizes}.")
         check_choice(activation, "activation", tuple(ACTIVATIONS))

@@ -1,11 +1,11 @@
 """Losses: ``loss_fn(pred, target)`` returns the loss, ``loss_fn.backward()`` d loss / d pred.
 
-A loss works in two steps, like a layer. ``elementwise(pred, target)`` computes one
-loss value per element and keeps what its derivative needs; ``elementwise_grad()``
-returns that derivative. The base class :class:`Loss` does the rest: it checks the
-arguments, applies the reduction (``"mean"``, ``"sum"`` or ``"none"``) and scales
-the gradient to match. To write a custom loss, subclass :class:`Loss` and write
-those two methods (see ``examples/custom_loss.py``).
+A loss is a module whose forward takes two arrays. Write one as torch does, overriding
+``forward(pred, target)`` and ``backward(grad_output=1.0)``; or, as the built-in losses
+do, write ``elementwise(pred, target)`` (one loss value per element, keeping what the
+derivative needs) and ``elementwise_grad()`` (that derivative), and the base class
+:class:`Loss` applies the reduction (``"mean"``, ``"sum"`` or ``"none"``) and scales the
+gradient to match (see ``examples/custom_loss.py``).
 
 Shapes must match exactly. torch silently broadcasts ``pred`` of shape (N, 1)
 against ``target`` of shape (N,) into an (N, N) comparison of every prediction with
@@ -22,7 +22,8 @@ import numpy as np
 
 from .backend import get_array_module
 from .errors import BroadcastWarning, CallOrderError, ConfigError, ShapeError
-from .validation import as_float_array, check_choice
+from .module import Module
+from .validation import as_float_array, check_choice, check_positive, check_real
 
 REDUCTIONS = ("mean", "sum", "none")
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -37,22 +38,89 @@ def _sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.sum(axis=stretched, keepdims=True) if stretched else grad
 
 
-class Loss:
-    """Base class of losses; subclasses write ``elementwise`` and ``elementwise_grad``."""
+class Loss(Module):
+    """Base class of losses: ``loss_fn(pred, target)`` is the loss, ``loss_fn.backward()`` d loss / d pred.
+
+    Write a loss either as torch does, overriding ``forward(pred, target)`` (return the loss)
+    and ``backward(grad_output=1.0)`` (return d loss / d pred), or, to get the reductions for
+    free, as the built-in losses do: ``elementwise(pred, target)`` and ``elementwise_grad()``.
+    Calling the loss checks the arguments and runs the forward hooks (``hook(loss, (pred,
+    target, *args), value)``); ``backward`` checks the call order and the result's shape and
+    runs the backward hooks (``hook(loss, grad_output, grad_pred)``), as for any module.
+    """
 
     def __init__(self, reduction: str = "mean", broadcast: bool = False) -> None:
         self.reduction = check_choice(reduction, "reduction", REDUCTIONS)
         self.broadcast = bool(broadcast)
         self.broadcasted = False  # did the last call broadcast? (read by the training doctor)
-        self._pred_shape: tuple[int, ...] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "forward" in cls.__dict__ and "backward" not in cls.__dict__ and "elementwise_grad" not in cls.__dict__:
+            raise TypeError(f"{cls.__name__} overrides forward() but not backward(): write both (torch's protocol).")
+
+    def __call__(self, pred: Any, target: Any, *args: Any) -> Any:  # type: ignore[override]
+        """The loss: a Python float for "mean" and "sum", an array for "none"."""
+        pred, target = self._check(pred, target)
+        value = self.forward(pred, target, *args)
+        self._out = (pred.shape, pred.dtype)  # what backward must return
+        for hook in self._forward_hooks:
+            hook(self, (pred, target, *args), value)
+        return value
+
+    def forward(self, pred: Any, target: Any) -> Any:  # type: ignore[override]
+        """pred, target: (N, ...) -> the reduced sum of ``elementwise(pred, target)``."""
+        losses = self.elementwise(pred, target)
+        self.count = losses.size
+        if self.reduction == "none":
+            return losses
+        total = float(losses.sum())  # summed in the array's dtype, divided in double precision
+        return total / self.count if self.reduction == "mean" else total
+
+    def backward(self, grad_output: Any = 1.0) -> Any:
+        """-> d loss / d pred, pred's shape; ``grad_output`` scales it (an array for "none")."""
+        grad = self.elementwise_grad()
+        if self.reduction == "mean":
+            grad = grad * (grad_output / self.count)
+        elif getattr(grad_output, "ndim", 0) or grad_output != 1.0:
+            grad = grad * grad_output
+        return grad
 
     def elementwise(self, pred: Any, target: Any) -> Any:
         """Loss of each element (shape of ``pred - target``); keep what the derivative needs."""
-        raise NotImplementedError(f"{type(self).__name__} must implement elementwise(pred, target)")
+        raise NotImplementedError(f"{type(self).__name__} must implement elementwise(pred, target) or forward()")
 
     def elementwise_grad(self) -> Any:
         """d elementwise-loss / d pred, same shape as the elementwise loss."""
-        raise NotImplementedError(f"{type(self).__name__} must implement elementwise_grad()")
+        raise NotImplementedError(f"{type(self).__name__} must implement elementwise_grad() or backward()")
+
+    def _run_backward(self, backward: Any, grad_output: Any = 1.0) -> Any:
+        if self._out is None:
+            raise CallOrderError(
+                f"{type(self).__name__}.backward() called before the loss was computed (or twice after one "
+                "call); call loss_fn(pred, target) first."
+            )
+        shape, dtype = self._out
+        self._out = None
+        if grad_output is None:
+            grad_output = 1.0
+        elif getattr(grad_output, "ndim", 0):
+            grad_output = as_float_array(grad_output, "grad_output", dtype)  # float64 must not upcast float32
+        elif type(grad_output) is not float:  # a NumPy float64 scalar would upcast a float32 gradient
+            grad_output = float(check_real(grad_output, "grad_output"))
+        grad = backward(self, grad_output)
+        if getattr(grad, "dtype", dtype) != dtype:
+            grad = as_float_array(grad, "the loss gradient", dtype)
+        if getattr(grad, "shape", None) != shape:
+            grad = _sum_to_shape(grad, shape) if self.broadcasted else grad
+            if getattr(grad, "shape", None) != shape:
+                raise ShapeError(
+                    f"{type(self).__name__}.backward must return d loss / d pred of pred's shape {tuple(shape)}, "
+                    f"got {getattr(grad, 'shape', type(grad).__name__)}."
+                )
+        for hook in self._backward_hooks:
+            hook(self, grad_output, grad)
+        return grad
 
     def _check(self, pred: Any, target: Any) -> tuple[Any, Any]:
         dtype = getattr(pred, "dtype", None)
@@ -105,43 +173,6 @@ class Loss:
             msg += " Fix: target.reshape(-1, 1)."
         return msg + " Pass broadcast=True to reproduce torch's behaviour on purpose."
 
-    def __call__(self, pred: Any, target: Any) -> Any:
-        """Return the reduced loss: a Python float for "mean"/"sum", an array for "none"."""
-        pred, target = self._check(pred, target)
-        losses = self.elementwise(pred, target)
-        self._pred_shape = pred.shape
-        self._count = losses.size
-        if self.reduction == "none":
-            return losses
-        total = float(losses.sum())  # summed in the array's dtype, divided in double precision
-        return total / self._count if self.reduction == "mean" else total
-
-    forward = __call__
-
-    def backward(self, grad_output: Any = 1.0) -> Any:
-        """d loss / d pred, shape of pred. ``grad_output`` scales it (an array for "none")."""
-        if self._pred_shape is None:
-            raise CallOrderError(
-                f"{type(self).__name__}.backward() called before the loss was computed; "
-                "call loss_fn(pred, target) first."
-            )
-        grad = self.elementwise_grad()
-        if getattr(grad_output, "ndim", 0):
-            scale = as_float_array(grad_output, "grad_output", grad.dtype)  # float64 must not upcast float32
-        else:
-            scale = 1.0 if grad_output is None else float(grad_output)  # a Python float keeps grad's dtype
-        if self.reduction == "mean":
-            scale = scale / self._count
-        if not (isinstance(scale, float) and scale == 1.0):
-            grad = grad * scale
-        if grad.shape != self._pred_shape:
-            grad = _sum_to_shape(grad, self._pred_shape)
-        return grad
-
-    def kink_state(self) -> Any:
-        """Which side of each kink the last call's residuals were on (``None``: smooth)."""
-        return None
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(reduction={self.reduction!r}{', broadcast=True' if self.broadcast else ''})"
 
@@ -165,10 +196,10 @@ class L1Loss(Loss):
         return abs(self.diff)
 
     def elementwise_grad(self) -> Any:
-        return get_array_module(self.diff).sign(self.diff)
+        return np.sign(self.diff)
 
     def kink_state(self) -> Any:
-        return get_array_module(self.diff).sign(self.diff)
+        return np.sign(self.diff)
 
 
 class HuberLoss(Loss):
@@ -179,19 +210,15 @@ class HuberLoss(Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0, broadcast: bool = False) -> None:
         super().__init__(reduction, broadcast)
-        if not delta > 0:
-            raise ConfigError(f"HuberLoss delta must be positive, got {delta!r}.")
-        self.delta = float(delta)
+        self.delta = float(check_positive(delta, "HuberLoss delta"))
 
     def elementwise(self, pred: Any, target: Any) -> Any:
-        xp = get_array_module(pred)
         self.diff = pred - target
         self.inside = abs(self.diff) <= self.delta
-        return xp.where(self.inside, 0.5 * self.diff**2, self.delta * (abs(self.diff) - 0.5 * self.delta))
+        return np.where(self.inside, 0.5 * self.diff**2, self.delta * (abs(self.diff) - 0.5 * self.delta))
 
     def elementwise_grad(self) -> Any:
-        xp = get_array_module(self.diff)
-        return xp.where(self.inside, self.diff, self.delta * xp.sign(self.diff))
+        return np.where(self.inside, self.diff, self.delta * np.sign(self.diff))
 
     def kink_state(self) -> Any:
         # The second derivative jumps where |d| = delta: that is where a stencil can straddle a kink.

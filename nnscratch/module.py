@@ -1,81 +1,147 @@
-"""Parameters and the Module base class every layer derives from.
+"""``Parameter`` and ``Module``: the bookkeeping every layer gets, so that a layer is only its math.
 
-A :class:`Module` has a ``forward`` that keeps what its ``backward`` needs, and a
-``backward`` that takes d loss / d output and returns d loss / d input while
-*adding* d loss / d parameter into each parameter's ``.grad``. Adding rather
-than overwriting is what torch does, so forgetting ``zero_grad()`` between steps
-here does exactly what it does there: gradients of old batches pile up.
+A layer subclasses :class:`Module` and writes two methods::
+
+    class Linear(Module):
+        def forward(self, x):             # keep what backward needs
+            self.x = x
+            return x @ self.W.data + self.b.data
+
+        def backward(self, grad_out):     # d loss / d output -> d loss / d input
+            self.W.grad += self.x.T @ grad_out
+            self.b.grad += grad_out.sum(axis=0)
+            return grad_out @ self.W.data.T
+
+Everything else happens here, once, for every module: ``module(x)`` checks the input and
+runs the forward hooks; ``module.backward(grad_out)`` (however it is called: on the root
+model, inside a container, by a tool) checks that a forward came first and that
+``grad_out`` has the output's shape, then runs the layer's ``backward`` and the backward
+hooks. Gradients *add* into ``.grad`` (``+=``) as in torch, so forgetting ``zero_grad()``
+between steps does here what it does there: gradients of old batches pile up.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
+from functools import wraps
 from typing import Any
 
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
 from .backend import backend_of, get_array_module, to_backend
+from .errors import CallOrderError, ConfigError, ShapeError
+from .validation import as_float_array, check_batch, check_same_backend_as
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Parameter:
-    """A trainable array ``data`` with its gradient ``grad`` (same shape, dtype and backend).
+    """A trainable array ``data`` and its gradient ``grad`` (same shape, dtype and backend).
 
-    ``state`` holds per-parameter optimizer buffers (Adam's moments, momentum), so
-    that moving a module with ``to()`` moves them as well.
     ``accumulated`` counts the backward passes summed into ``grad`` since the last
-    ``zero_grad()``; the training doctor reads it to spot a forgotten ``zero_grad``.
+    ``zero_grad()``: the ``grad`` setter sees each ``p.grad += ...`` (Python assigns the
+    result of ``+=`` back), which is how the training doctor spots a forgotten ``zero_grad``.
+    Optimizer buffers belong to the optimizer (``optimizer.state[p]``), as in torch.
     """
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: NDArray[Any]) -> None:
         self.data = data
-        self.grad = get_array_module(data).zeros_like(data)
-        self.state: dict[str, Any] = {}
+        self._grad = get_array_module(data).zeros_like(data)
         self.accumulated = 0
+        # The optimizers holding this parameter, so that ``to()`` moves their buffers too.
+        self._optimizers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    @property
+    def grad(self) -> NDArray[Any]:
+        """d loss / d data, summed over the backward passes since the last ``zero_grad()``."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: NDArray[Any]) -> None:
+        if value is self._grad:  # ``p.grad += g`` added one backward pass in place
+            self.accumulated += 1
+            return
+        if getattr(value, "shape", None) != self._grad.shape:
+            raise ShapeError(
+                f"a gradient for a parameter of shape {self.shape} must have that shape, "
+                f"got {getattr(value, 'shape', type(value).__name__)}."
+            )
+        self._grad = as_float_array(value, "grad", self.dtype)
+        self.accumulated = 1
 
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
 
     @property
-    def dtype(self) -> Any:
-        return self.data.dtype
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype  # type: ignore[no-any-return]
 
     @property
     def backend(self) -> str:
         return backend_of(self.data)
 
-    def accumulate(self, grad: Any) -> None:
-        """Add one backward pass's gradient into ``.grad`` (in place, as torch does)."""
+    def accumulate(self, grad: NDArray[Any]) -> None:
+        """``self.grad += grad``: add one backward pass's gradient (kept for older layer code)."""
         self.grad += grad
-        self.accumulated += 1
 
     def zero_grad(self) -> None:
-        self.grad.fill(0)
+        self._grad.fill(0)
         self.accumulated = 0
 
     def to(self, backend: str) -> Parameter:
+        """Move ``data``, ``grad`` and every optimizer buffer of this parameter to ``backend``."""
         self.data = to_backend(self.data, backend)
-        self.grad = to_backend(self.grad, backend)
-        self.state = {k: to_backend(v, backend) if hasattr(v, "dtype") else v for k, v in self.state.items()}
+        self._grad = to_backend(self._grad, backend)
+        for optimizer in self._optimizers:
+            optimizer.move_state(self, backend)
         return self
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype}, backend={self.backend!r})"
 
 
-Hook = Callable[["Module", Any, Any], None]
+Hook = Callable[[Any, Any, Any], None]
+
+
+def _checked_backward(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a layer's ``backward`` with the checks and hooks of :meth:`Module._run_backward`.
+
+    A subclass's ``backward`` that calls ``super().backward()`` reaches the parent's wrapper,
+    which then only passes through: the checks and hooks run once per module and call.
+    """
+
+    @wraps(backward)
+    def run(self: Module, *grad: Any) -> Any:
+        if type(self).backward is not run:
+            return backward(self, *grad)
+        return self._run_backward(backward, *grad)
+
+    return run
 
 
 class Module:
-    """Base class: subclasses write ``forward(x)`` and ``backward(grad_out) -> grad_in``.
+    """Base class of layers, activations, losses and containers.
 
-    Parameters and sub-modules are found by looking at the instance's attributes in
-    the order they were assigned, so ``self.W = Parameter(...)`` is all it takes to
-    register a parameter.
+    Subclasses write ``forward(x)`` and ``backward(grad_out) -> grad_in``; parameters and
+    sub-modules are found among the instance's attributes in the order they were assigned,
+    so ``self.W = Parameter(...)`` is all it takes to register a parameter. A module with an
+    ``in_features`` attribute takes (N, in_features) batches of its parameters' dtype.
     """
 
-    # Empty tuples until a hook is registered, so subclasses need not call super().__init__()
-    # and the hot path pays one attribute lookup when no hook is attached.
-    _forward_hooks: tuple[Hook, ...] | list[Hook] = ()
-    _backward_hooks: tuple[Hook, ...] | list[Hook] = ()
+    # Until a hook is registered these are empty tuples, so a subclass need not call
+    # super().__init__() and an unhooked module pays one attribute read.
+    _forward_hooks: tuple[Hook, ...] = ()
+    _backward_hooks: tuple[Hook, ...] = ()
+    _out: tuple[tuple[int, ...], Any] | None = None  # shape and dtype of the last forward's output
+    _saved: tuple[str, ...] | None = None  # the attributes forward keeps for backward, found at the first call
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__:
+            cls.backward = _checked_backward(cls.__dict__["backward"])  # type: ignore[method-assign]
 
     def forward(self, x: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(x)")
@@ -84,27 +150,84 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_out)")
 
     def __call__(self, x: Any) -> Any:
+        x = self._check_input(x)
+        known = set(vars(self)) if self._saved is None else None
         out = self.forward(x)
+        if known is not None:
+            self._saved = self._kept_arrays(known)
+        self._out = (out.shape, out.dtype)
         for hook in self._forward_hooks:
             hook(self, x, out)
         return out
 
-    def run_backward(self, grad_out: Any) -> Any:
-        """``backward`` plus the registered backward hooks (what containers call)."""
-        grad_in = self.backward(grad_out)
+    def _check_input(self, x: Any) -> Any:
+        """``x`` itself when it is a float array (of the parameters' dtype and shape, for a
+        module with ``in_features``); otherwise converted, or a clear error."""
+        features = getattr(self, "in_features", None)
+        if features is None:
+            dtype = getattr(x, "dtype", None)
+            return x if dtype is not None and dtype in _FLOATS else as_float_array(x, "x")
+        like = self.W.data if isinstance(getattr(self, "W", None), Parameter) else None
+        if like is not None and type(x) is type(like) and x.dtype == like.dtype and x.ndim == 2:
+            if x.shape[1] == features and x.shape[0]:
+                return x
+        x = as_float_array(x, "x", None if like is None else like.dtype)
+        check_batch(x, "x", features, self)
+        if like is not None:
+            check_same_backend_as(x, "x", like, self)
+        return x
+
+    def _run_backward(self, backward: Callable[..., Any], grad_out: Any) -> Any:
+        """Check ``grad_out`` against the last forward, run the layer's ``backward``, then the hooks."""
+        if self._out is None:
+            raise CallOrderError(
+                f"{self!r}.backward() called before forward(), or twice after one forward: run the forward "
+                f"pass (module(x)) first; each forward allows one backward."
+            )
+        shape, dtype = self._out
+        if grad_out is None:
+            raise ConfigError(
+                f"{self!r} got no gradient (None) from the layer after it: only the first layer of a network "
+                "may skip its input gradient (input_grad=False)."
+            )
+        if getattr(grad_out, "shape", None) != shape:
+            raise ShapeError(
+                f"{self!r}.backward expects grad_out of shape {tuple(shape)} (d loss / d output of the last "
+                f"forward), got {getattr(grad_out, 'shape', type(grad_out).__name__)}. Pass loss_fn.backward(), "
+                "not the loss value."
+            )
+        if grad_out.dtype != dtype:  # a float64 gradient must not turn a float32 network's gradients float64
+            grad_out = as_float_array(grad_out, "grad_out", dtype)
+        self._out = None
+        grad_in = backward(self, grad_out)
+        for name in self._saved or ():
+            setattr(self, name, None)
         for hook in self._backward_hooks:
             hook(self, grad_out, grad_in)
         return grad_in
 
+    def _kept_arrays(self, known: set[str]) -> tuple[str, ...]:
+        """The arrays the first forward stored on ``self`` (not parameters, not sub-modules).
+
+        Backward releases them, as torch frees the tensors a graph saved: they are the largest
+        things a layer holds, and a step's peak memory is set by how many (N, D) arrays are
+        alive at once. This is also why each forward allows one backward.
+        """
+        return tuple(
+            name
+            for name, value in vars(self).items()
+            if name not in known and hasattr(value, "shape") and not isinstance(value, (Parameter, Module))
+        )
+
     def register_forward_hook(self, hook: Hook) -> Callable[[], None]:
         """Call ``hook(module, input, output)`` after each forward; returns a remover."""
-        self._forward_hooks = [*self._forward_hooks, hook]
-        return lambda: setattr(self, "_forward_hooks", [h for h in self._forward_hooks if h is not hook])
+        self._forward_hooks = (*self._forward_hooks, hook)
+        return lambda: setattr(self, "_forward_hooks", tuple(h for h in self._forward_hooks if h is not hook))
 
     def register_backward_hook(self, hook: Hook) -> Callable[[], None]:
         """Call ``hook(module, grad_out, grad_in)`` after each backward; returns a remover."""
-        self._backward_hooks = [*self._backward_hooks, hook]
-        return lambda: setattr(self, "_backward_hooks", [h for h in self._backward_hooks if h is not hook])
+        self._backward_hooks = (*self._backward_hooks, hook)
+        return lambda: setattr(self, "_backward_hooks", tuple(h for h in self._backward_hooks if h is not hook))
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for name, value in vars(self).items():
@@ -126,12 +249,7 @@ class Module:
             yield from child.named_parameters(f"{prefix}.{name}" if prefix else name)
 
     def parameters(self) -> list[Parameter]:
-        """The parameters in ``named_parameters()`` order, without building their names.
-
-        Training loops call this (through ``zero_grad``) every step, so it is a plain
-        recursion: the dotted names of ``named_parameters`` would cost more than the step
-        of a small network.
-        """
+        """The parameters in ``named_parameters()`` order (a plain recursion: it runs every step)."""
         found = [value for value in vars(self).values() if isinstance(value, Parameter)]
         for _, child in self.named_children():
             found += child.parameters()
@@ -142,7 +260,7 @@ class Module:
             p.zero_grad()
 
     def to(self, backend: str) -> Module:
-        """Move every parameter, its gradient and its optimizer state to ``backend``."""
+        """Move every parameter, its gradient and its optimizers' buffers to ``backend``."""
         for p in self.parameters():
             p.to(backend)
         return self
@@ -164,3 +282,14 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
+    """``dtype`` as a NumPy float32 or float64 dtype, or a ConfigError."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as exc:
+        raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}.") from exc
+    if resolved not in _FLOATS:
+        raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}.")
+    return resolved

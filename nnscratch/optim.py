@@ -14,19 +14,18 @@ float64 run matches torch to rounding. Names and defaults are torch's::
 ``param_groups`` is a list of dicts, each with its ``"params"`` and its hyper-parameters,
 as in torch; ``opt.lr`` reads the first group's rate and sets every group's.
 
-Buffers (momentum, Adam's moments, the step count) live in each ``Parameter.state``
-under torch's names (``"momentum_buffer"``, ``"exp_avg"``, ``"exp_avg_sq"``,
-``"max_exp_avg_sq"``, ``"square_avg"``, ``"grad_avg"``, ``"step"``), on the parameter's
-backend, so ``module.to("cupy")`` moves them too. Building an optimizer clears the state
-of its parameters: a new optimizer starts afresh, as in torch.
-
-Updates are written in place (``out=``) on the parameter's own arrays: a small network
-trained for hundreds of thousands of steps spends its time in these few lines.
+Buffers (momentum, Adam's moments, the step count) belong to the optimizer, as in torch:
+``opt.state[p]`` is a dict under torch's names (``"momentum_buffer"``, ``"exp_avg"``,
+``"exp_avg_sq"``, ``"max_exp_avg_sq"``, ``"square_avg"``, ``"grad_avg"``, ``"step"``),
+created at the first step. Two optimizers over the same parameters never share or
+clear each other's buffers. Each parameter remembers (weakly) the optimizers that hold
+it, so ``model.to("cupy")`` moves their buffers along with the weights.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,9 +39,17 @@ from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLRO
 from .validation import check_choice
 
 
-def _check_lr(value: Any) -> float:
-    """A learning rate is a positive finite number (a zero rate trains nothing, a negative one ascends)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+def _is_number(value: Any) -> bool:
+    """A real Python or NumPy number (not a bool)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_lr(value: Any, zero_ok: bool = False) -> float:
+    """A learning rate is a positive finite number (a zero rate trains nothing, a negative one ascends).
+
+    ``zero_ok``: a restored rate may be 0, where a schedule annealed it to its end.
+    """
+    if not _is_number(value) or not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
         raise ConfigError(
             f"lr must be a positive finite number, got {value!r}"
             + ("; to freeze parameters, leave them out of the optimizer." if value == 0 else ".")
@@ -57,13 +64,39 @@ def _xp(a: Any) -> Any:
 
 def _check_hyper(name: str, value: Any, low: float = 0.0, high: float = math.inf, open_high: bool = False) -> float:
     """``low <= value <= high`` (``< high`` with ``open_high``), else a ConfigError naming it."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = _is_number(value) and math.isfinite(value)
     if ok:
         ok = low <= value < high if open_high else low <= value <= high
     if not ok:
         bound = f"[{low}, {high})" if open_high else f"[{low}, {high}]"
         raise ConfigError(f"{name} must be a finite number in {bound}, got {value!r}.")
     return float(value)
+
+
+def _param_groups(params: Any, owner: str) -> list[dict[str, Any]]:
+    """``params`` (a Module, Parameters, or dicts with a ``"params"`` key) as a list of group dicts."""
+    if isinstance(params, Module):
+        params = params.parameters()
+    if callable(params) and getattr(params, "__name__", "") == "parameters":
+        raise ConfigError(f"{owner} got the method {params.__qualname__}, not its result: call it, model.parameters().")
+    if isinstance(params, Parameter):
+        raise ConfigError("params must be an iterable of Parameters (e.g. net.parameters()), got one Parameter.")
+    if not isinstance(params, Iterable) or isinstance(params, (str, bytes, dict)):
+        raise ConfigError(f"params must be an iterable of Parameters, got {type(params).__name__}.")
+    items = list(params)
+    if not items:
+        raise ConfigError(f"{owner} got no parameters to optimize (an empty list).")
+    if not isinstance(items[0], dict):
+        return [{"params": items}]
+    for i, group in enumerate(items):
+        if not isinstance(group, dict) or "params" not in group:
+            raise ConfigError(f"param group {i} must be a dict with a 'params' key, got {str(group)[:80]}.")
+        if isinstance(group["params"], Parameter):
+            group = {**group, "params": [group["params"]]}
+            items[i] = group
+        if not isinstance(group["params"], Iterable):
+            raise ConfigError(f"param group {i}'s 'params' must be a list of Parameters, got {group['params']!r:.80}.")
+    return items
 
 
 class Optimizer:
@@ -76,25 +109,19 @@ class Optimizer:
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        if isinstance(params, Module):
-            params = params.parameters()
-        if isinstance(params, Parameter):
-            raise ConfigError("params must be an iterable of Parameters (e.g. net.parameters()), got one Parameter.")
-        items = list(params) if isinstance(params, Iterable) else None
-        if not items:
-            raise ConfigError(f"{type(self).__name__} got no parameters to optimize (params={params!r}).")
-        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        self.state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         seen: set[int] = set()
-        for group in groups:
+        for g, group in enumerate(_param_groups(params, type(self).__name__)):
             group = {**defaults, **group, "params": list(group["params"])}
             for i, p in enumerate(group["params"]):
                 if not isinstance(p, Parameter):
-                    raise ConfigError(f"params[{i}] must be a Parameter, got {type(p).__name__}.")
+                    where = f"params[{i}]" if g == 0 else f"param_groups[{g}]['params'][{i}]"
+                    raise ConfigError(f"{where} must be a Parameter, got {type(p).__name__}.")
                 if id(p) in seen:
                     raise ConfigError(f"params[{i}] appears in more than one place; give each Parameter once.")
                 seen.add(id(p))
-                p.state.clear()
+                p._optimizers.add(self)
             self._check_group(group)
             self.param_groups.append(group)
 
@@ -116,6 +143,11 @@ class Optimizer:
 
     def parameters(self) -> list[Parameter]:
         return [p for group in self.param_groups for p in group["params"]]
+
+    def move_state(self, p: Parameter, backend: str) -> None:
+        """Move the buffers of ``p`` to ``backend`` (``Parameter.to`` calls this)."""
+        if p in self.state:
+            self.state[p] = {k: to_backend(v, backend) if hasattr(v, "dtype") else v for k, v in self.state[p].items()}
 
     def zero_grad(self) -> None:
         """Reset every parameter's ``.grad`` to zero (gradients add up until you do)."""
@@ -141,8 +173,8 @@ class Optimizer:
         for group in self.param_groups:
             indices = []
             for p in group["params"]:
-                if p.state:
-                    state[index] = {k: v.copy() if hasattr(v, "copy") else v for k, v in p.state.items()}
+                if self.state.get(p):
+                    state[index] = {k: v.copy() if hasattr(v, "copy") else v for k, v in self.state[p].items()}
                 indices.append(index)
                 index += 1
             groups.append({**group, "params": indices})
@@ -188,13 +220,19 @@ class Optimizer:
                         f"{tuple(value.shape)}, the parameter has shape {p.shape}."
                     )
         for saved, group in zip(groups, self.param_groups):
+            restored = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            _check_lr(restored.get("lr"), zero_ok=True)
+            self._check_group({**restored, "lr": restored["lr"] or 1.0})  # the rate is checked on the line above
+        for saved, group in zip(groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = defaultdict(dict)
         for i, p in enumerate(params):
             buffers = state_dict["state"].get(i, state_dict["state"].get(str(i), {}))
-            p.state = {
-                k: to_backend(v, backend_of(p.data)).astype(p.dtype, copy=True) if hasattr(v, "shape") else v
-                for k, v in buffers.items()
-            }
+            if buffers:
+                self.state[p] = {
+                    k: to_backend(v, backend_of(p.data)).astype(p.dtype, copy=True) if hasattr(v, "shape") else v
+                    for k, v in buffers.items()
+                }
 
     def __repr__(self) -> str:
         groups = ", ".join(
@@ -255,13 +293,14 @@ class SGD(Optimizer):
         if wd != 0:
             g = g + wd * p.data  # a new array: the stored .grad is left as backward wrote it
         if momentum != 0:
-            buf = p.state.get("momentum_buffer")
-            if buf is None:
-                buf = p.state["momentum_buffer"] = g.copy()
+            state = self.state[p]
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.copy()  # b = g on the first step
             else:
-                buf *= momentum
-                buf += (1 - group["dampening"]) * g
-            g = g + momentum * buf if group["nesterov"] else buf
+                b = state["momentum_buffer"]
+                b *= momentum
+                b += (1 - group["dampening"]) * g  # b = μ b + (1 - τ) g
+            g = g + momentum * state["momentum_buffer"] if group["nesterov"] else state["momentum_buffer"]
         p.data -= lr * g
 
 
@@ -311,7 +350,7 @@ class Adam(Optimizer):
             params,
             dict(
                 lr=lr,
-                betas=tuple(betas),
+                betas=betas,
                 eps=eps,
                 weight_decay=weight_decay,
                 amsgrad=bool(amsgrad),
@@ -321,47 +360,37 @@ class Adam(Optimizer):
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
-        if len(group["betas"]) != 2:
-            raise ConfigError(f"betas must be a pair (beta1, beta2), got {group['betas']!r}.")
+        if not isinstance(group["betas"], (tuple, list)) or len(group["betas"]) != 2:
+            raise ConfigError(f"betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {group['betas']!r}.")
+        group["betas"] = tuple(group["betas"])
         _check_hyper("betas[0]", group["betas"][0], 0.0, 1.0, open_high=True)
         _check_hyper("betas[1]", group["betas"][1], 0.0, 1.0, open_high=True)
         _check_hyper("eps", group["eps"])
 
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        xp = _xp(p.data)
-        state, (beta1, beta2), lr, wd = p.state, group["betas"], group["lr"], group["weight_decay"]
-        if "exp_avg" not in state:
+        state, g = self.state[p], p.grad
+        (beta1, beta2), lr, wd, eps = group["betas"], group["lr"], group["weight_decay"], group["eps"]
+        if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
-        state["step"] = t = state["step"] + 1
-        m, v, g = state["exp_avg"], state["exp_avg_sq"], p.grad
-        if wd != 0:
-            if self._decoupled:
-                p.data *= 1 - lr * wd
-            else:
-                g = g + wd * p.data
-        tmp = xp.subtract(g, m)  # m += (1 - β1)(g - m): torch's lerp, Keras's form
-        tmp *= 1 - beta1
-        m += tmp
-        xp.multiply(g, g, out=tmp)  # v = β2 v + (1 - β2) g²
-        tmp *= 1 - beta2
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if wd != 0 and self._decoupled:
+            p.data *= 1 - lr * wd  # AdamW: p = p (1 - lr λ)
+        elif wd != 0:
+            g = g + wd * p.data  # g = g + λ p
+        m += (1 - beta1) * (g - m)  # m = β1 m + (1 - β1) g, written as torch's lerp
         v *= beta2
-        v += tmp
+        v += (1 - beta2) * (g * g)  # v = β2 v + (1 - β2) g²
         if group["amsgrad"]:
-            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        denom = xp.sqrt(v, out=tmp)
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v̂ = max(v̂, v)
         if group["semantics"] == "keras":
-            step_size = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+            p.data -= lr * math.sqrt(1 - beta2**t) / (1 - beta1**t) * (m / (np.sqrt(v) + eps))
         else:
-            step_size = lr / (1 - beta1**t)
-            denom /= math.sqrt(1 - beta2**t)
-        denom += group["eps"]
-        update = xp.divide(m, denom, out=tmp)
-        update *= step_size
-        p.data -= update
+            p.data -= lr / (1 - beta1**t) * (m / (np.sqrt(v) / math.sqrt(1 - beta2**t) + eps))
 
 
 class AdamW(Adam):
@@ -413,40 +442,32 @@ class RMSprop(Optimizer):
         _check_hyper("momentum", group["momentum"])
 
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        xp = _xp(p.data)
-        state, alpha, momentum, wd = p.state, group["alpha"], group["momentum"], group["weight_decay"]
-        if "square_avg" not in state:
+        state, alpha, momentum, wd = self.state[p], group["alpha"], group["momentum"], group["weight_decay"]
+        if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
+            state["square_avg"] = np.zeros_like(p.data)
             if momentum > 0:
-                state["momentum_buffer"] = xp.zeros_like(p.data)
+                state["momentum_buffer"] = np.zeros_like(p.data)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p.data)
+                state["grad_avg"] = np.zeros_like(p.data)
         state["step"] += 1
-        g = p.grad if wd == 0 else p.grad + wd * p.data
+        g = p.grad if wd == 0 else p.grad + wd * p.data  # g = g + λ p
         s = state["square_avg"]
-        avg = xp.multiply(g, g)
-        avg *= 1 - alpha
         s *= alpha
-        s += avg
+        s += (1 - alpha) * (g * g)  # s = α s + (1 - α) g²
         if group["centered"]:
             gbar = state["grad_avg"]
-            gbar += (1 - alpha) * (g - gbar)
-            xp.multiply(gbar, gbar, out=avg)
-            xp.subtract(s, avg, out=avg)
-            xp.sqrt(avg, out=avg)
+            gbar += (1 - alpha) * (g - gbar)  # ḡ = α ḡ + (1 - α) g
+            a = np.sqrt(s - gbar * gbar) + group["eps"]
         else:
-            xp.sqrt(s, out=avg)
-        avg += group["eps"]
+            a = np.sqrt(s) + group["eps"]
         if momentum > 0:
-            buf = state["momentum_buffer"]
-            buf *= momentum
-            buf += xp.divide(g, avg, out=avg)
-            p.data -= group["lr"] * buf
+            b = state["momentum_buffer"]
+            b *= momentum
+            b += g / a  # b = μ b + g / a
+            p.data -= group["lr"] * b
         else:
-            update = xp.divide(g, avg, out=avg)
-            update *= group["lr"]
-            p.data -= update
+            p.data -= group["lr"] * (g / a)
 
 
 __all__ = [

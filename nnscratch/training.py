@@ -15,15 +15,15 @@ loops stay first-class: the documented failures (a forgotten ``zero_grad``) need
 
 from __future__ import annotations
 
-import sys
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 from .callbacks import Callback, TrainingContext
 from .data import check_pair, minibatches, num_batches
 from .errors import ConfigError, NonFiniteError
+from .module import Module
+from .progress import Progress
 from .rng import as_generator
 from .schedulers import ReduceLROnPlateau
 from .stopping import NonFiniteGuard
@@ -57,30 +57,26 @@ class History:
         return {"loss": self.loss, "val_loss": self.val_loss, "lr": self.lr, "step_loss": self.step_loss}
 
 
-class _ProgressBar:
-    """One line on stderr, redrawn at most ten times a second: ``epoch 3/50 [#####.....] loss 0.0123``."""
+def train_step(
+    model: Module,
+    loss_fn: Callable[..., float],
+    optimizer: Any,
+    xb: Any,
+    yb: Any,
+    *loss_args: Any,
+    zero_grad: bool = True,
+) -> float:
+    """One optimizer step on one batch; returns the batch's loss. ``fit`` and the reproductions both run it.
 
-    def __init__(self, epochs: int, batches: int, enabled: bool | None, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else bool(enabled)
-        self.epochs, self.batches, self._last = epochs, batches, 0.0
-
-    def update(self, epoch: int, batch: int, loss: float, val_loss: float | None = None, force: bool = False) -> None:
-        now = time.monotonic()
-        if not self.enabled or (not force and now - self._last < 0.1):
-            return
-        self._last = now
-        done = int(20 * (batch + 1) / self.batches)
-        val = "" if val_loss is None else f" val_loss {val_loss:.4g}"
-        self.stream.write(
-            f"\repoch {epoch + 1}/{self.epochs} [{'#' * done}{'.' * (20 - done)}] loss {loss:.4g}{val}   "
-        )
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+    ``zero_grad=False`` leaves the old gradients in ``.grad`` (the classic bug: they add up).
+    ``loss_args`` go to the loss after the target, for losses that take more (sample weights).
+    """
+    if zero_grad:
+        model.zero_grad()  # gradients add up (+=) until reset
+    loss = loss_fn(model(xb), yb, *loss_args)  # forward
+    model.backward(loss_fn.backward())  # backward: fills every p.grad
+    optimizer.step()  # update
+    return loss
 
 
 def _check_data(X: Any, y: Any, names: tuple[str, str]) -> tuple[Any, Any]:
@@ -194,7 +190,7 @@ def fit(
     callbacks = [NonFiniteGuard(), *callbacks] if guard else callbacks
     history = History()
     ctx = TrainingContext(model=model, loss_fn=loss, optimizer=optimizer, history=history)
-    bar = _ProgressBar(epochs, n_batches, progress)
+    bar = Progress(epochs * n_batches, f"epoch 1/{epochs}", progress)
     for cb in callbacks:
         cb.on_train_begin(ctx)
     try:
@@ -203,24 +199,19 @@ def fit(
             history.lr.append(getattr(optimizer, "lr", float("nan")))
             total, seen = 0.0, 0
             for batch, (xb, yb) in enumerate(minibatches(X, y, batch_size, shuffle, gen, drop_last)):
-                model.zero_grad()
-                value = loss(model(xb), yb)
-                model.backward(loss.backward())
-                optimizer.step()
+                value = train_step(model, loss, optimizer, xb, yb)
                 ctx.step, ctx.loss, ctx.x_batch, ctx.y_batch = ctx.step + 1, value, xb, yb
                 history.step_loss.append(value)
                 total, seen = total + value * len(xb), seen + len(xb)
                 for cb in callbacks:
                     cb.on_step_end(ctx)
-                bar.update(epoch, batch, value)
+                bar.update(value)
                 if ctx.stop:
                     break
             history.loss.append(total / seen)
             if validation_data is not None:
                 history.val_loss.append(float(loss(model(validation_data[0]), validation_data[1])))
-            bar.update(
-                epoch, n_batches - 1, history.loss[-1], history.val_loss[-1] if history.val_loss else None, force=True
-            )
+            bar.update(history.loss[-1], steps=0, desc=f"epoch {min(epoch + 2, epochs)}/{epochs}")
             if isinstance(scheduler, ReduceLROnPlateau):
                 scheduler.step(history.val_loss[-1] if history.val_loss else history.loss[-1])
             elif scheduler is not None:
@@ -234,7 +225,7 @@ def fit(
         err.history = history
         raise
     finally:
-        bar.close()
+        bar.close(history.loss[-1] if history.loss else None)
     for cb in callbacks:
         cb.on_train_end(ctx)
     return history

@@ -91,11 +91,21 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
 def check_positive(value: Any, name: str, integer: bool = False) -> Any:
     """Check that ``value`` is a positive finite number (a learning rate, a batch size)."""
     ok_type = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, ok_type):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, ok_type):
         kind = "a positive integer" if integer else "a positive number"
         raise ConfigError(f"{name} must be {kind}, got {value!r} ({type(value).__name__}).")
     if not (value > 0 and np.isfinite(value)):
-        raise ConfigError(f"{name} must be positive and finite, got {value!r}.")
+        kind = "a positive integer" if integer else "positive and finite"
+        raise ConfigError(f"{name} must be {kind}, got {value!r}.")
+    return value
+
+
+def check_real(value: Any, name: str) -> Any:
+    """Check that ``value`` is a finite real number (Python or NumPy scalar, not a bool)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"{name} must be a real number, got {value!r} ({type(value).__name__}).")
+    if not np.isfinite(value):
+        raise ConfigError(f"{name} must be finite, got {value!r}.")
     return value
 
 

@@ -36,8 +36,8 @@ class BiasNotSummed(Linear):
     """
 
     def backward(self, grad_out: Any) -> Any:
-        self.W.accumulate(self.x.T @ grad_out)
-        self.b.accumulate(grad_out.mean(axis=0))
+        self.W.grad += self.x.T @ grad_out
+        self.b.grad += grad_out.mean(axis=0)
         return grad_out @ self.W.data.T
 
 
@@ -53,8 +53,8 @@ class WeightGradFromOutput(Linear):
         return self.y
 
     def backward(self, grad_out: Any) -> Any:
-        self.W.accumulate(self.y.T @ grad_out)
-        self.b.accumulate(grad_out.sum(axis=0))
+        self.W.grad += self.y.T @ grad_out
+        self.b.grad += grad_out.sum(axis=0)
         return grad_out @ self.W.data.T
 
 
@@ -65,8 +65,8 @@ class TransposedWeightGrad(Linear):
     """
 
     def backward(self, grad_out: Any) -> Any:
-        self.W.accumulate(grad_out.T @ self.x)
-        self.b.accumulate(grad_out.sum(axis=0))
+        self.W.grad += grad_out.T @ self.x
+        self.b.grad += grad_out.sum(axis=0)
         return grad_out @ self.W.data.T
 
 
@@ -77,8 +77,8 @@ class InputGradWithoutTranspose(Linear):
     """
 
     def backward(self, grad_out: Any) -> Any:
-        self.W.accumulate(self.x.T @ grad_out)
-        self.b.accumulate(grad_out.sum(axis=0))
+        self.W.grad += self.x.T @ grad_out
+        self.b.grad += grad_out.sum(axis=0)
         return grad_out @ self.W.data
 
 
@@ -153,7 +153,7 @@ class Residual(Module):
         return x + self.inner(x)
 
     def backward(self, grad_out: Any) -> Any:
-        return grad_out + self.inner.run_backward(grad_out)
+        return grad_out + self.inner.backward(grad_out)
 
 
 class MSELossMissingMean(MSELoss):

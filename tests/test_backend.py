@@ -61,13 +61,14 @@ def test_module_to_moves_parameters_grads_and_state():
     import cupy
 
     net = ns.MLP([2, 4, 1], rng=0)
-    net.parameters()[0].state["exp_avg"] = np.ones((2, 4))
+    opt = ns.optim.Adam(net.parameters())
+    opt.state[net.parameters()[0]]["exp_avg"] = np.ones((2, 4))
     before = [p.data.copy() for p in net.parameters()]
     net.to("cupy")
     for p, b in zip(net.parameters(), before):
         assert isinstance(p.data, cupy.ndarray) and isinstance(p.grad, cupy.ndarray)
         np.testing.assert_array_equal(p.data.get(), b)
-    assert isinstance(net.parameters()[0].state["exp_avg"], cupy.ndarray)
+    assert isinstance(opt.state[net.parameters()[0]]["exp_avg"], cupy.ndarray)
     y = net(cupy.ones((3, 2)))
     assert isinstance(y, cupy.ndarray)
     with pytest.raises(ns.BackendError, match="numpy.ndarray.*cupy.ndarray"):

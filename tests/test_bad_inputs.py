@@ -190,9 +190,9 @@ BAD_CALLS = [
         "entries \\['optimizer'\\].*StepLR",
     ),
     # fit
-    ("fit_batch_size_zero", lambda: fit(batch_size=0), ns.ConfigError, "batch_size must be positive.*0"),
+    ("fit_batch_size_zero", lambda: fit(batch_size=0), ns.ConfigError, "batch_size must be a positive integer.*0"),
     ("fit_batch_size_float", lambda: fit(batch_size=2.5), ns.ConfigError, "batch_size must be a positive integer"),
-    ("fit_epochs_negative", lambda: fit(epochs=-1), ns.ConfigError, "epochs must be positive.*-1"),
+    ("fit_epochs_negative", lambda: fit(epochs=-1), ns.ConfigError, "epochs must be a positive integer.*-1"),
     ("fit_empty", lambda: fit(X[:0], Y[:0]), ns.ShapeError, "X and y are empty.*\\(0, 2\\)"),
     ("fit_scalar_X", lambda: fit(X=3.0), ns.ShapeError, "X must be an array with samples on the first axis.*\\(\\)"),
     (

@@ -185,15 +185,33 @@ def test_param_groups_and_lr_property():
     assert [g["lr"] for g in opt.param_groups] == [0.5, 0.5]
 
 
-def test_optimizer_accepts_a_module_and_starts_fresh():
+def test_optimizer_accepts_a_module_and_owns_its_state():
     net = ns.MLP([2, 3, 1], rng=0)
     opt = optim.Adam(net, lr=0.1)
     assert len(opt.parameters()) == 4
-    net.parameters()[0].grad[...] = 1.0
+    p = net.parameters()[0]
+    p.grad[...] = 1.0
     opt.step()
-    assert net.parameters()[0].state["step"] == 1
-    optim.Adam(net.parameters())  # a new optimizer clears the old buffers, as a fresh torch optimizer has none
-    assert net.parameters()[0].state == {}
+    assert opt.state[p]["step"] == 1
+    moments = opt.state[p]["exp_avg"].copy()
+    other = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)  # a second optimizer over the same parameters
+    assert p not in other.state
+    other.step()
+    assert opt.state[p]["step"] == 1  # Adam's moments survive, as in torch
+    np.testing.assert_array_equal(opt.state[p]["exp_avg"], moments)
+    assert set(other.state[p]) == {"momentum_buffer"}
+
+
+def test_optimizer_refuses_the_parameters_method_and_groups_without_params():
+    net = ns.MLP([2, 3, 1], rng=0)
+    with pytest.raises(ns.ConfigError, match=r"call it, model.parameters\(\)"):
+        optim.Adam(net.parameters)
+    with pytest.raises(ns.ConfigError, match="'params' key"):
+        optim.SGD([{"lr": 0.1}], lr=0.1)
+    with pytest.raises(ns.ConfigError, match=r"betas must be a pair.*0.9"):
+        optim.Adam(net.parameters(), betas=0.9)
+    opt = optim.SGD(net.parameters(), lr=np.float32(0.01))  # NumPy scalars are numbers too
+    assert opt.lr == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize(
@@ -234,7 +252,7 @@ def test_state_dict_is_a_copy():
     saved = opt.state_dict()
     opt.step()
     assert saved["state"][0]["step"] == 1
-    assert not np.array_equal(saved["state"][0]["exp_avg"], p.state["exp_avg"])
+    assert not np.array_equal(saved["state"][0]["exp_avg"], opt.state[p]["exp_avg"])
 
 
 def test_load_state_dict_refuses_a_different_model():
@@ -355,5 +373,7 @@ def test_gpu_matches_cpu_and_state_moves(cls):
         p.grad[...] = 1.0
     opt.step()
     net.to("cupy")
-    assert all(isinstance(v, cupy.ndarray) for p in net.parameters() for v in p.state.values() if hasattr(v, "dtype"))
+    assert all(
+        isinstance(v, cupy.ndarray) for p in net.parameters() for v in opt.state[p].values() if hasattr(v, "dtype")
+    )
     opt.step()  # keeps working on the GPU

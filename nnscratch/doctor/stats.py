@@ -161,7 +161,7 @@ def probe_pass(
             reduction, lf.reduction = lf.reduction, "none"
             per_element = lf(out, y, *loss_args)  # one loss value per element: the per-row loss is its row sum
             lf.reduction = reduction  # backward() then scales the gradient as the real reduction does
-            model.run_backward(lf.backward())
+            model.backward(lf.backward())
             per_row = per_element.reshape(per_element.shape[0], -1).sum(axis=1)
             loss = float(per_element.mean() if reduction == "mean" else per_element.sum())
             fixed = {} if fixed is None else fixed

@@ -121,7 +121,7 @@ def _analytic_pass(
         net.zero_grad()
         grad_out = head(net(x))
         sent = grad_out.copy()
-        grad_in = net.run_backward(sent)
+        grad_in = net.backward(sent)
     finally:
         for remove in removers:
             remove()

@@ -1,15 +1,15 @@
 """What every reproduction shares: the :class:`Scenario` registry, the hand-written training
 loop, and the :class:`Result` a run hands back.
 
-The loop is written out on purpose, one line per idea, because two of the documented
-failures live in it (a forgotten ``zero_grad``, a loss that broadcasts its arguments)::
+Each step is :func:`nnscratch.training.train_step`, the same step ``fit`` runs; two of the
+documented failures live in it (a forgotten ``zero_grad``, a loss that broadcasts its
+arguments)::
 
-    for step, (xb, yb, *loss_args) in enumerate(batches):
-        if zero_grad:
-            model.zero_grad()                       # gradients add up (+=) until reset
-        loss = loss_fn(model(xb), yb, *loss_args)   # forward
-        model.backward(loss_fn.backward())          # backward: fills every p.grad
-        optimizer.step()                            # update
+    if zero_grad:
+        model.zero_grad()                       # gradients add up (+=) until reset
+    loss = loss_fn(model(xb), yb, *loss_args)   # forward
+    model.backward(loss_fn.backward())          # backward: fills every p.grad
+    optimizer.step()                            # update
 
 Every ``record_every`` steps it runs :func:`~nnscratch.doctor.stats.probe_pass` on a fixed
 probe batch, which measures each layer's output spread and dead-unit fraction without
@@ -32,7 +32,8 @@ from ..doctor.stats import Snapshot, probe_pass
 from ..errors import ConfigError
 from ..module import Module
 from ..schedulers import ReduceLROnPlateau
-from ..training import _ProgressBar
+from ..progress import Progress
+from ..training import train_step
 
 # name -> module that defines ``SCENARIO``; imported only when the scenario is asked for.
 _MODULES = {
@@ -192,25 +193,6 @@ def run(
     return result
 
 
-class _Progress(_ProgressBar):
-    """``[sqrt/failure] step 1200/300000 [#.........] loss 0.123``: ``fit``'s bar, counted in steps."""
-
-    def __init__(self, label: str, steps: int, enabled: bool | None) -> None:
-        super().__init__(1, steps, enabled)
-        self.label = label
-
-    def update(self, step: int, loss: float) -> None:  # type: ignore[override]
-        now = time.monotonic()
-        if not self.enabled or now - self._last < 0.1:
-            return
-        self._last = now
-        done = int(20 * (step + 1) / self.batches)
-        self.stream.write(
-            f"\r[{self.label}] step {step + 1}/{self.batches} [{'#' * done}{'.' * (20 - done)}] loss {loss:.4g}   "
-        )
-        self.stream.flush()
-
-
 def baseline_loss(loss_fn: Any, y: Any, loss_args: tuple = ()) -> float:
     """The loss of predicting the mean of ``y`` (per column) for every sample."""
     mean = np.broadcast_to(y.mean(axis=0, keepdims=True), y.shape).astype(y.dtype)
@@ -246,7 +228,7 @@ def train_loop(
     record_every = record_every or max(1, steps // 100)
     run = Run(baseline=baseline, steps_planned=steps)
     ctx = TrainingContext(model=model, loss_fn=loss_fn, optimizer=optimizer, extra={"total_steps": steps})
-    bar = _Progress(label, steps, progress)
+    bar = Progress(steps, label, progress)
     plateau = isinstance(scheduler, ReduceLROnPlateau)
     started = time.perf_counter()
 
@@ -266,11 +248,7 @@ def train_loop(
         for step, (xb, yb, *loss_args) in enumerate(batches):
             if step >= steps:
                 break
-            if zero_grad:
-                model.zero_grad()
-            value = loss_fn(model(xb), yb, *loss_args)
-            model.backward(loss_fn.backward())
-            optimizer.step()
+            value = train_step(model, loss_fn, optimizer, xb, yb, *loss_args, zero_grad=zero_grad)
             if plateau:
                 scheduler.step(value)
             elif scheduler is not None:
@@ -280,7 +258,7 @@ def train_loop(
             ctx.extra["loss_args"] = tuple(loss_args)
             for cb in callbacks:
                 cb.on_step_end(ctx)
-            bar.update(step, value)
+            bar.update(value)
             if not math.isfinite(value):
                 run.stopped = f"the loss became {value} at step {step}"
                 break
@@ -289,7 +267,7 @@ def train_loop(
             if ctx.stop:
                 run.stopped = f"a callback stopped training at step {step}"
                 break
-    bar.close()
+    bar.close(run.loss[-1] if run.loss else None)
     run.seconds = time.perf_counter() - started
     for cb in callbacks:
         cb.on_train_end(ctx)

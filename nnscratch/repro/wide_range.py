@@ -98,15 +98,15 @@ class RelativeL1Loss(Loss):
 
     Call it as ``loss_fn(pred, target, scale)`` with ``scale`` of pred's shape, or build it with
     ``scale=`` for a fixed normaliser, which is what ``ns.check_loss`` needs (it passes only pred
-    and target). The base class takes two arguments, so ``__call__`` keeps this call's scale for
-    ``elementwise`` and the gradient, then lets the base class reduce.
+    and target). ``forward`` keeps this call's scale for ``elementwise`` and the gradient, then
+    lets the base class reduce.
     """
 
     def __init__(self, scale: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.scale = scale
 
-    def __call__(self, pred: Any, target: Any, scale: Any = None) -> Any:
+    def forward(self, pred: Any, target: Any, scale: Any = None) -> Any:  # type: ignore[override]
         scale = self.scale if scale is None else scale
         if scale is None:
             raise ConfigError(
@@ -117,9 +117,7 @@ class RelativeL1Loss(Loss):
             # (N,) against (N, 1) would broadcast to (N, N), the very trap Loss refuses for targets.
             raise ShapeError(f"RelativeL1Loss: scale has shape {np.shape(scale)}, pred {np.shape(pred)}.")
         self._scale = scale
-        return super().__call__(pred, target)
-
-    forward = __call__
+        return super().forward(pred, target)
 
     def elementwise(self, pred: Any, target: Any) -> Any:
         xp = get_array_module(pred)
