@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-
 from numpy.typing import DTypeLike
 
 from . import init as init_mod

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module
-from .errors import BroadcastWarning, CallOrderError, ConfigError, ShapeError
+from .errors import BroadcastWarning, CallOrderError, ShapeError
 from .module import Module
 from .validation import as_float_array, check_choice, check_positive, check_real
 

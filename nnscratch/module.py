@@ -168,9 +168,9 @@ class Module:
             dtype = getattr(x, "dtype", None)
             return x if dtype is not None and dtype in _FLOATS else as_float_array(x, "x")
         like = self.W.data if isinstance(getattr(self, "W", None), Parameter) else None
-        if like is not None and type(x) is type(like) and x.dtype == like.dtype and x.ndim == 2:
-            if x.shape[1] == features and x.shape[0]:
-                return x
+        usual = like is not None and type(x) is type(like) and x.dtype == like.dtype and x.ndim == 2
+        if usual and x.shape[1] == features and x.shape[0]:
+            return x
         x = as_float_array(x, "x", None if like is None else like.dtype)
         check_batch(x, "x", features, self)
         if like is not None:

@@ -198,7 +198,8 @@ def fit(
             ctx.epoch = epoch
             history.lr.append(getattr(optimizer, "lr", float("nan")))
             total, seen = 0.0, 0
-            for batch, (xb, yb) in enumerate(minibatches(X, y, batch_size, shuffle, gen, drop_last)):
+            batches = minibatches(X, y, batch_size, shuffle, gen, drop_last)
+            for batch, (xb, yb) in enumerate(batches):  # noqa: B007 (read after the loop)
                 value = train_step(model, loss, optimizer, xb, yb)
                 ctx.step, ctx.loss, ctx.x_batch, ctx.y_batch = ctx.step + 1, value, xb, yb
                 history.step_loss.append(value)

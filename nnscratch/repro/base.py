@@ -31,8 +31,8 @@ from ..callbacks import Callback, TrainingContext
 from ..doctor.stats import Snapshot, probe_pass
 from ..errors import ConfigError
 from ..module import Module
-from ..schedulers import ReduceLROnPlateau
 from ..progress import Progress
+from ..schedulers import ReduceLROnPlateau
 from ..training import train_step
 
 # name -> module that defines ``SCENARIO``; imported only when the scenario is asked for.
