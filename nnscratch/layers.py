@@ -56,18 +56,14 @@ class Linear(Module):
         """x: (N, D) -> y: (N, H)."""
         self.x = x  # kept: dL/dW = x.T @ dL/dy
         y = x @ self.W.data
-        if self.b is not None:
-            y += self.b.data
-        return y
+        return y if self.b is None else y + self.b.data
 
     def backward(self, grad_out: Any) -> Any:
         """grad_out: (N, H) -> grad_in: (N, D); adds dW (D, H) and db (H,) into the parameters' ``.grad``."""
         self.W.grad += self.x.T @ grad_out
         if self.b is not None:
             self.b.grad += grad_out.sum(axis=0)
-        if not self.input_grad:  # the input is data: nobody needs its gradient
-            return None
-        return grad_out @ self.W.data.T
+        return grad_out @ self.W.data.T if self.input_grad else None  # the input may be data: no gradient
 
     def extra_repr(self) -> str:
         extra = "" if self.input_grad else ", input_grad=False"

@@ -26,7 +26,7 @@ from .module import Module
 from .validation import as_float_array, check_choice, check_positive, check_real
 
 REDUCTIONS = ("mean", "sum", "none")
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT_SET = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set: None is not in it
 
 
 def _sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -61,7 +61,7 @@ class Loss(Module):
 
     def __call__(self, pred: Any, target: Any, *args: Any) -> Any:  # type: ignore[override]
         """The loss: a Python float for "mean" and "sum", an array for "none"."""
-        pred, target = self._check(pred, target)
+        pred, target = (pred, target) if self._is_usual_pair(pred, target) else self._check(pred, target)
         value = self.forward(pred, target, *args)
         self._out = (pred.shape, pred.dtype)  # what backward must return
         for hook in self._forward_hooks:
@@ -69,22 +69,16 @@ class Loss(Module):
         return value
 
     def forward(self, pred: Any, target: Any) -> Any:  # type: ignore[override]
-        """pred, target: (N, ...) -> the reduced sum of ``elementwise(pred, target)``."""
+        """pred, target: (N, ...) -> the mean or sum of ``elementwise(pred, target)`` (or all of it)."""
         losses = self.elementwise(pred, target)
         self.count = losses.size
         if self.reduction == "none":
             return losses
-        total = float(losses.sum())  # summed in the array's dtype, divided in double precision
-        return total / self.count if self.reduction == "mean" else total
+        return float(losses.sum()) / (self.count if self.reduction == "mean" else 1)  # summed in the array's dtype
 
     def backward(self, grad_output: Any = 1.0) -> Any:
         """-> d loss / d pred, pred's shape; ``grad_output`` scales it (an array for "none")."""
-        grad = self.elementwise_grad()
-        if self.reduction == "mean":
-            grad = grad * (grad_output / self.count)
-        elif getattr(grad_output, "ndim", 0) or grad_output != 1.0:
-            grad = grad * grad_output
-        return grad
+        return self.elementwise_grad() * (grad_output / self.count if self.reduction == "mean" else grad_output)
 
     def elementwise(self, pred: Any, target: Any) -> Any:
         """Loss of each element (shape of ``pred - target``); keep what the derivative needs."""
@@ -95,45 +89,49 @@ class Loss(Module):
         raise NotImplementedError(f"{type(self).__name__} must implement elementwise_grad() or backward()")
 
     def _run_backward(self, backward: Any, grad_output: Any = 1.0) -> Any:
+        """Check the call order and ``grad_output``, run ``backward``, check its result, run the hooks."""
+        if self._out is None or type(grad_output) is not float:
+            grad_output = self._checked_grad_output(grad_output)
+        grad = backward(self, grad_output)
+        if getattr(grad, "shape", None) != self._out[0] or grad.dtype != self._out[1]:
+            grad = self._checked_grad(grad)
+        self._out = None
+        for hook in self._backward_hooks:
+            hook(self, grad_output, grad)
+        return grad
+
+    def _checked_grad_output(self, grad_output: Any) -> Any:
         if self._out is None:
             raise CallOrderError(
                 f"{type(self).__name__}.backward() called before the loss was computed (or twice after one "
                 "call); call loss_fn(pred, target) first."
             )
-        shape, dtype = self._out
-        self._out = None
         if grad_output is None:
-            grad_output = 1.0
-        elif getattr(grad_output, "ndim", 0):
-            grad_output = as_float_array(grad_output, "grad_output", dtype)  # float64 must not upcast float32
-        elif type(grad_output) is not float:  # a NumPy float64 scalar would upcast a float32 gradient
-            grad_output = float(check_real(grad_output, "grad_output"))
-        grad = backward(self, grad_output)
-        if getattr(grad, "dtype", dtype) != dtype:
-            grad = as_float_array(grad, "the loss gradient", dtype)
+            return 1.0
+        if getattr(grad_output, "ndim", 0):
+            return as_float_array(grad_output, "grad_output", self._out[1])  # float64 must not upcast float32
+        return float(check_real(grad_output, "grad_output"))  # a NumPy float64 scalar would upcast float32
+
+    def _checked_grad(self, grad: Any) -> Any:
+        """The loss gradient summed back to pred's shape (after a broadcast) in pred's dtype, or an error."""
+        shape, dtype = self._out  # type: ignore[misc]
+        if getattr(grad, "shape", None) != shape and self.broadcasted:
+            grad = _sum_to_shape(grad, shape)
         if getattr(grad, "shape", None) != shape:
-            grad = _sum_to_shape(grad, shape) if self.broadcasted else grad
-            if getattr(grad, "shape", None) != shape:
-                raise ShapeError(
-                    f"{type(self).__name__}.backward must return d loss / d pred of pred's shape {tuple(shape)}, "
-                    f"got {getattr(grad, 'shape', type(grad).__name__)}."
-                )
-        for hook in self._backward_hooks:
-            hook(self, grad_output, grad)
-        return grad
+            raise ShapeError(
+                f"{type(self).__name__}.backward must return d loss / d pred of pred's shape {tuple(shape)}, "
+                f"got {getattr(grad, 'shape', type(grad).__name__)}."
+            )
+        return as_float_array(grad, "the loss gradient", dtype)
+
+    @staticmethod
+    def _is_usual_pair(pred: Any, target: Any) -> bool:
+        """Two non-empty float arrays of one type, dtype and shape: settled by a few attribute reads."""
+        same = type(target) is type(pred) and getattr(pred, "shape", None) == getattr(target, "shape", 0)
+        return same and pred.dtype in _FLOAT_SET and target.dtype == pred.dtype and pred.size > 0
 
     def _check(self, pred: Any, target: Any) -> tuple[Any, Any]:
-        dtype = getattr(pred, "dtype", None)
-        if (
-            dtype is not None
-            and dtype in _FLOATS
-            and type(target) is type(pred)
-            and target.dtype == dtype
-            and target.shape == pred.shape
-            and pred.size
-        ):
-            self.broadcasted = False  # the usual case, settled by a few attribute reads
-            return pred, target
+        """``pred`` and ``target`` converted to float arrays, or a clear error (a broadcast only on request)."""
         pred = as_float_array(pred, "pred")
         target = as_float_array(target, "target", pred.dtype)
         get_array_module(pred, target)

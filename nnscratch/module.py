@@ -34,7 +34,8 @@ from .backend import backend_of, get_array_module, to_backend
 from .errors import CallOrderError, ConfigError, ShapeError
 from .validation import as_float_array, check_batch, check_same_backend_as
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT_SET = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set: None is not in it
+_NO_ARRAY = np.empty((0, 0), dtype=object)  # matches no input: for a module without a W
 
 
 class Parameter:
@@ -62,7 +63,11 @@ class Parameter:
     def grad(self, value: NDArray[Any]) -> None:
         if value is self._grad:  # ``p.grad += g`` added one backward pass in place
             self.accumulated += 1
-            return
+        else:
+            self._replace_grad(value)
+
+    def _replace_grad(self, value: Any) -> None:
+        """``p.grad = array``: a gradient of the parameter's shape, in its dtype, counted as one pass."""
         if getattr(value, "shape", None) != self._grad.shape:
             raise ShapeError(
                 f"a gradient for a parameter of shape {self.shape} must have that shape, "
@@ -150,35 +155,50 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_out)")
 
     def __call__(self, x: Any) -> Any:
-        x = self._check_input(x)
-        known = set(vars(self)) if self._saved is None else None
+        x = x if self._is_usual_input(x) else self._checked_input(x)
+        known = set(vars(self)) if self._saved is None else None  # first call: see what forward keeps
         out = self.forward(x)
-        if known is not None:
-            self._saved = self._kept_arrays(known)
+        self._saved = self._saved if known is None else self._kept_arrays(known)
         self._out = (out.shape, out.dtype)
         for hook in self._forward_hooks:
             hook(self, x, out)
         return out
 
-    def _check_input(self, x: Any) -> Any:
-        """``x`` itself when it is a float array (of the parameters' dtype and shape, for a
-        module with ``in_features``); otherwise converted, or a clear error."""
+    def _is_usual_input(self, x: Any) -> bool:
+        """A float array (for a module with ``in_features``: an (N, in_features) batch of W's type and
+        dtype), settled by a few attribute reads; anything else goes through :meth:`_checked_input`."""
         features = getattr(self, "in_features", None)
         if features is None:
-            dtype = getattr(x, "dtype", None)
-            return x if dtype is not None and dtype in _FLOATS else as_float_array(x, "x")
-        like = self.W.data if isinstance(getattr(self, "W", None), Parameter) else None
-        usual = like is not None and type(x) is type(like) and x.dtype == like.dtype and x.ndim == 2
-        if usual and x.shape[1] == features and x.shape[0]:
-            return x
+            return getattr(x, "dtype", None) in _FLOAT_SET
+        like = getattr(getattr(self, "W", None), "data", _NO_ARRAY)
+        return type(x) is type(like) and x.dtype == like.dtype and x.shape[1:] == (features,) and x.shape[0] > 0
+
+    def _checked_input(self, x: Any) -> Any:
+        """``x`` converted to a float array, or a clear error saying what is wrong with it."""
+        features = getattr(self, "in_features", None)
+        like = getattr(getattr(self, "W", None), "data", None)
         x = as_float_array(x, "x", None if like is None else like.dtype)
-        check_batch(x, "x", features, self)
+        if features is not None:
+            check_batch(x, "x", features, self)
         if like is not None:
             check_same_backend_as(x, "x", like, self)
         return x
 
     def _run_backward(self, backward: Callable[..., Any], grad_out: Any) -> Any:
-        """Check ``grad_out`` against the last forward, run the layer's ``backward``, then the hooks."""
+        """Check ``grad_out`` against the last forward, run the layer's ``backward``, release what the
+        forward kept, then run the hooks."""
+        if self._out is None or getattr(grad_out, "shape", None) != self._out[0] or grad_out.dtype != self._out[1]:
+            grad_out = self._checked_grad_out(grad_out)
+        self._out = None
+        grad_in = backward(self, grad_out)
+        for name in self._saved or ():
+            setattr(self, name, None)
+        for hook in self._backward_hooks:
+            hook(self, grad_out, grad_in)
+        return grad_in
+
+    def _checked_grad_out(self, grad_out: Any) -> Any:
+        """``grad_out`` in the last output's dtype, or the error that says what is wrong."""
         if self._out is None:
             raise CallOrderError(
                 f"{self!r}.backward() called before forward(), or twice after one forward: run the forward "
@@ -196,15 +216,7 @@ class Module:
                 f"forward), got {getattr(grad_out, 'shape', type(grad_out).__name__)}. Pass loss_fn.backward(), "
                 "not the loss value."
             )
-        if grad_out.dtype != dtype:  # a float64 gradient must not turn a float32 network's gradients float64
-            grad_out = as_float_array(grad_out, "grad_out", dtype)
-        self._out = None
-        grad_in = backward(self, grad_out)
-        for name in self._saved or ():
-            setattr(self, name, None)
-        for hook in self._backward_hooks:
-            hook(self, grad_out, grad_in)
-        return grad_in
+        return as_float_array(grad_out, "grad_out", dtype)  # a float64 gradient must not upcast a float32 network
 
     def _kept_arrays(self, known: set[str]) -> tuple[str, ...]:
         """The arrays the first forward stored on ``self`` (not parameters, not sub-modules).
@@ -290,6 +302,6 @@ def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
         resolved = np.dtype(dtype)
     except TypeError as exc:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}.") from exc
-    if resolved not in _FLOATS:
+    if resolved not in _FLOAT_SET:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}.")
     return resolved

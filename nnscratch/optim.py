@@ -284,9 +284,8 @@ class SGD(Optimizer):
                 for p in group["params"]:
                     self._update(p, group)
                 continue
-            lr = group["lr"]
             for p in group["params"]:
-                p.data -= lr * p.grad
+                p.data -= group["lr"] * p.grad
 
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
         g, lr, momentum, wd = p.grad, group["lr"], group["momentum"], group["weight_decay"]
