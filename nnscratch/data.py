@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module
-from .errors import CallOrderError, ConfigError, ShapeError
+from .errors import CallOrderError, ConfigError, NonFiniteError, ShapeError
 from .rng import as_generator
 from .validation import as_float_array, check_finite, check_positive
 
@@ -69,8 +69,24 @@ class Standardizer:
         if x.ndim not in (1, 2) or x.shape[0] == 0:
             raise ShapeError(f"Standardizer.fit expects x of shape (N,) or (N, D) with N >= 1, got {tuple(x.shape)}.")
         xp = get_array_module(check_finite(x, "x"))
-        self.mean_ = x.mean(axis=0)
-        std = x.std(axis=0)
+        high, low = x.max(axis=0), x.min(axis=0)
+        with np.errstate(over="ignore"):
+            spread = high - low
+        wide = ~xp.isfinite(spread)
+        if bool(wide.any()):
+            j = int(xp.flatnonzero(wide)[0])
+            where = "x" if x.ndim == 1 else f"column {j} of x"
+            raise NonFiniteError(
+                f"Standardizer.fit: the spread of {where}, max - min = {float(high.reshape(-1)[j])!r} - "
+                f"({float(low.reshape(-1)[j])!r}), is beyond float64's range, so (x - mean) / std cannot be "
+                "computed; rescale x first (divide it by a large power of ten)."
+            )
+        # Mean and std of x / 2^k, scaled back: the same numbers as x.mean() and x.std() bit for bit
+        # (a power of two scales exactly), but squares of values near 1e308 no longer overflow.
+        _, k = xp.frexp(xp.abs(x).max(axis=0))
+        scaled = xp.ldexp(x, -k)
+        self.mean_ = xp.ldexp(scaled.mean(axis=0), k)
+        std = xp.ldexp(scaled.std(axis=0), k)
         # The mean of N equal values is off by up to ~N rounding errors, so a constant
         # feature can show a std of 1e-16 that division would blow up to ±1: count it as 0.
         constant = std <= len(x) * np.finfo(np.float64).eps * abs(self.mean_)

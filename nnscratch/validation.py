@@ -83,8 +83,8 @@ def check_same_backend(*arrays: Any) -> None:
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """Check that ``value`` is one of ``choices`` (an unknown reduction or activation name)."""
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+    if not isinstance(value, str) or value not in choices:  # an array would compare element by element
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r:.80}.")
     return value
 
 
