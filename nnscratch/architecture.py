@@ -96,6 +96,11 @@ def register_module(cls: type[Module], get_config: Callable[[Any], dict[str, Any
     """
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise SerializationError(f"register_module needs a Module subclass, got {cls!r}.")
+    if get_config is not None and not callable(get_config):
+        raise SerializationError(
+            f"register_module: get_config must be a function module -> dict of keyword arguments (or None), "
+            f"got {get_config!r:.60} ({type(get_config).__name__})."
+        )
     _register(_Entry(cls, get_config or (lambda m: {}), lambda config, children, builder: cls(**config)))
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from .backend import get_array_module
 from .errors import CallOrderError, ConfigError, NonFiniteError, ShapeError
 from .rng import as_generator
-from .validation import as_float_array, check_finite, check_positive
+from .validation import as_float_array, check_finite, check_flag, check_number, check_positive
 
 
 def check_pair(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> int:
@@ -125,6 +125,9 @@ class Standardizer:
 
 def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
     """How many batches :func:`minibatches` yields for ``n`` samples."""
+    n = check_number(n, "n", low=0, integer=True)
+    batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
+    drop_last = check_flag(drop_last, "drop_last")
     return n // batch_size if drop_last else math.ceil(n / batch_size)
 
 
@@ -139,6 +142,7 @@ def minibatches(
     torch's ``DataLoader`` does.
     """
     check_positive(batch_size, "batch_size", integer=True)
+    shuffle, drop_last = check_flag(shuffle, "shuffle"), check_flag(drop_last, "drop_last")
     n = check_pair(X, y)
     order = as_generator(rng).permutation(n) if shuffle else None
     for start in range(0, num_batches(n, batch_size, drop_last) * batch_size, batch_size):
@@ -157,6 +161,7 @@ def train_test_split(
     in which case the last rows form the test set.
     """
     n = check_pair(X, y)
+    shuffle = check_flag(shuffle, "shuffle")
     if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
         n_test = int(test_size)
     elif isinstance(test_size, (float, np.floating)) and 0 < test_size < 1:

@@ -111,7 +111,9 @@ def _as_work(x: Any, dtype: np.dtype, name: str) -> Any:
         except (TypeError, ValueError) as exc:
             raise DTypeError(f"gradcheck: {name} must be an array of numbers, got {type(x).__name__}: {exc}") from exc
     if x.dtype.kind not in "fiub":
-        raise DTypeError(f"gradcheck: {name} must hold real numbers, got dtype {x.dtype}; pass x.real or abs(x).")
+        raise DTypeError(
+            f"gradcheck: {name} must hold real numbers, got dtype {x.dtype}; pass {name}.real or abs({name})."
+        )
     work = get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
     bad = ~get_array_module(work).isfinite(work)
     if bool(bad.any()):  # f would be NaN everywhere: nothing could be compared
