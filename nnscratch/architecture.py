@@ -138,8 +138,12 @@ _register(
 )
 
 
-def describe(module: Module) -> Spec:
+def describe(module: Module, _within: tuple[int, ...] = ()) -> Spec:
     """The JSON spec of ``module`` (structure and hyper-parameters; no weights)."""
+    if id(module) in _within:
+        raise SerializationError(f"{type(module).__name__} contains itself (a container listed among its own layers).")
+    if len(_within) > MAX_DEPTH:
+        raise SerializationError(f"the model is nested more than {MAX_DEPTH} levels deep.")
     entry = _REGISTRY.get(type(module).__name__)
     if entry is None or entry.cls is not type(module):
         raise SerializationError(
@@ -149,7 +153,7 @@ def describe(module: Module) -> Spec:
         )
     spec: Spec = {"type": type(module).__name__, "config": entry.get_config(module)}
     if entry.container:
-        spec["children"] = [describe(child) for _, child in module.named_children()]
+        spec["children"] = [describe(child, (*_within, id(module))) for _, child in module.named_children()]
     return spec
 
 

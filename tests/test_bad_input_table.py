@@ -650,6 +650,23 @@ bad(
     ns.SerializationError,
     "more weights",
 )
+
+
+def _self_containing():
+    seq = ns.Sequential(ns.Linear(2, 2))
+    seq.layers.append(seq)
+    return seq
+
+
+bad(
+    "describe_self_containing",
+    lambda: A.describe(_self_containing()),
+    ns.SerializationError,
+    "Sequential contains itself",
+)
+bad(
+    "save_self_containing", lambda: ns.save(TMP / "m.npz", _self_containing()), ns.SerializationError, "contains itself"
+)
 bad("register_int", lambda: A.register_module(3), ns.SerializationError, "Module subclass", "3")
 bad("register_builtin_type", lambda: A.register_module(int), ns.SerializationError, "Module subclass", "int")
 bad(
