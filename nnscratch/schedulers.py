@@ -49,6 +49,8 @@ class LRScheduler:
     ``load_state_dict`` checks what it restores as the constructor checks its arguments.
     """
 
+    _last_lr: list[float]
+
     def __init__(self, optimizer: Any) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
