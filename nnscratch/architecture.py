@@ -96,6 +96,11 @@ def register_module(cls: type[Module], get_config: Callable[[Any], dict[str, Any
     """
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise SerializationError(f"register_module needs a Module subclass, got {cls!r}.")
+    if get_config is not None and not callable(get_config):
+        raise SerializationError(
+            f"register_module: get_config must be a function module -> dict of keyword arguments (or None), "
+            f"got {get_config!r:.60} ({type(get_config).__name__})."
+        )
     _register(_Entry(cls, get_config or (lambda m: {}), lambda config, children, builder: cls(**config)))
 
 
@@ -133,8 +138,12 @@ _register(
 )
 
 
-def describe(module: Module) -> Spec:
+def describe(module: Module, _within: tuple[int, ...] = ()) -> Spec:
     """The JSON spec of ``module`` (structure and hyper-parameters; no weights)."""
+    if id(module) in _within:
+        raise SerializationError(f"{type(module).__name__} contains itself (a container listed among its own layers).")
+    if len(_within) > MAX_DEPTH:
+        raise SerializationError(f"the model is nested more than {MAX_DEPTH} levels deep.")
     entry = _REGISTRY.get(type(module).__name__)
     if entry is None or entry.cls is not type(module):
         raise SerializationError(
@@ -144,7 +153,7 @@ def describe(module: Module) -> Spec:
         )
     spec: Spec = {"type": type(module).__name__, "config": entry.get_config(module)}
     if entry.container:
-        spec["children"] = [describe(child) for _, child in module.named_children()]
+        spec["children"] = [describe(child, (*_within, id(module))) for _, child in module.named_children()]
     return spec
 
 

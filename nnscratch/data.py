@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module
-from .errors import CallOrderError, ConfigError, ShapeError
+from .errors import CallOrderError, ConfigError, NonFiniteError, ShapeError
 from .rng import as_generator
-from .validation import as_float_array, check_finite, check_positive
+from .validation import as_float_array, check_finite, check_flag, check_number, check_positive
 
 
 def check_pair(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> int:
@@ -69,8 +69,24 @@ class Standardizer:
         if x.ndim not in (1, 2) or x.shape[0] == 0:
             raise ShapeError(f"Standardizer.fit expects x of shape (N,) or (N, D) with N >= 1, got {tuple(x.shape)}.")
         xp = get_array_module(check_finite(x, "x"))
-        self.mean_ = x.mean(axis=0)
-        std = x.std(axis=0)
+        high, low = x.max(axis=0), x.min(axis=0)
+        with np.errstate(over="ignore"):
+            spread = high - low
+        wide = ~xp.isfinite(spread)
+        if bool(wide.any()):
+            j = int(xp.flatnonzero(wide)[0])
+            where = "x" if x.ndim == 1 else f"column {j} of x"
+            raise NonFiniteError(
+                f"Standardizer.fit: the spread of {where}, max - min = {float(high.reshape(-1)[j])!r} - "
+                f"({float(low.reshape(-1)[j])!r}), is beyond float64's range, so (x - mean) / std cannot be "
+                "computed; rescale x first (divide it by a large power of ten)."
+            )
+        # Mean and std of x / 2^k, scaled back: the same numbers as x.mean() and x.std() bit for bit
+        # (a power of two scales exactly), but squares of values near 1e308 no longer overflow.
+        _, k = xp.frexp(xp.abs(x).max(axis=0))
+        scaled = xp.ldexp(x, -k)
+        self.mean_ = xp.ldexp(scaled.mean(axis=0), k)
+        std = xp.ldexp(scaled.std(axis=0), k)
         # The mean of N equal values is off by up to ~N rounding errors, so a constant
         # feature can show a std of 1e-16 that division would blow up to ±1: count it as 0.
         constant = std <= len(x) * np.finfo(np.float64).eps * abs(self.mean_)
@@ -109,6 +125,9 @@ class Standardizer:
 
 def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
     """How many batches :func:`minibatches` yields for ``n`` samples."""
+    n = check_number(n, "n", low=0, integer=True)
+    batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
+    drop_last = check_flag(drop_last, "drop_last")
     return n // batch_size if drop_last else math.ceil(n / batch_size)
 
 
@@ -123,6 +142,7 @@ def minibatches(
     torch's ``DataLoader`` does.
     """
     check_positive(batch_size, "batch_size", integer=True)
+    shuffle, drop_last = check_flag(shuffle, "shuffle"), check_flag(drop_last, "drop_last")
     n = check_pair(X, y)
     order = as_generator(rng).permutation(n) if shuffle else None
     for start in range(0, num_batches(n, batch_size, drop_last) * batch_size, batch_size):
@@ -141,6 +161,7 @@ def train_test_split(
     in which case the last rows form the test set.
     """
     n = check_pair(X, y)
+    shuffle = check_flag(shuffle, "shuffle")
     if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool):
         n_test = int(test_size)
     elif isinstance(test_size, (float, np.floating)) and 0 < test_size < 1:

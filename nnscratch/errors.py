@@ -53,6 +53,10 @@ class SerializationError(NNScratchError, ValueError):
     """A saved file is truncated, corrupted, of an unknown version or unsafe to load."""
 
 
+class MissingFileError(SerializationError, FileNotFoundError):
+    """The file to load does not exist (also a ``FileNotFoundError``, so ``except FileNotFoundError`` works)."""
+
+
 class CallOrderError(NNScratchError, RuntimeError):
     """A method was called before the one it relies on (backward before forward, transform before fit)."""
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module, to_numpy
-from .errors import ConfigError, ShapeError
+from .errors import ConfigError, NonFiniteError, ShapeError
 from .layers import Linear
 from .module import Module, Parameter
 from .validation import as_float_array
@@ -27,6 +27,8 @@ from .validation import as_float_array
 
 def _torch_names(model: Module) -> Iterator[tuple[str, Parameter, bool]]:
     """Yield ``(torch name, parameter, transposed)`` for every parameter of ``model``."""
+    if not isinstance(model, Module):
+        raise ConfigError(f"model must be an nnscratch Module, got {model!r:.60} ({type(model).__name__}).")
     for name, module in model.named_modules():
         if isinstance(module, Linear):
             prefix = f"{name}." if name else ""
@@ -52,15 +54,20 @@ def _as_numpy(value: Any, key: str) -> np.ndarray:
     """A torch tensor (duck-typed: ``.detach().cpu().numpy()``), CuPy or NumPy array -> NumPy array."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         value = value.detach().cpu().numpy()
-    return to_numpy(as_float_array(value, f"state_dict[{key!r}]", np.float64))
+    array = to_numpy(as_float_array(value, f"state_dict[{key!r}]", np.float64))
+    bad = int((~np.isfinite(array)).sum())
+    if bad:  # torch would copy them; a NaN weight only shows up later, as a NaN loss
+        raise NonFiniteError(f"state_dict[{key!r}] holds {bad} non-finite value(s) (NaN or inf) out of {array.size}.")
+    return array
 
 
 def from_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Module:
     """Copy torch-layout weights (tensors or arrays) into ``model``, in place; returns ``model``.
 
-    Every key must match (no missing, no unexpected names) and every shape must be torch's;
-    otherwise nothing is changed and a :class:`~nnscratch.errors.ConfigError` (names) or
-    :class:`~nnscratch.errors.ShapeError` (shapes) says which entry is wrong. Values are cast
+    Every key must match (no missing, no unexpected names), every shape must be torch's and
+    every value finite; otherwise nothing is changed and a :class:`~nnscratch.errors.ConfigError`
+    (names), :class:`~nnscratch.errors.ShapeError` (shapes) or
+    :class:`~nnscratch.errors.NonFiniteError` (NaN, inf) says which entry is wrong. Values are cast
     to each parameter's dtype and moved to its backend, as torch's ``load_state_dict`` copies.
     """
     if not isinstance(state_dict, Mapping):

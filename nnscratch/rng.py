@@ -32,5 +32,9 @@ def as_generator(rng: Any = None) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ConfigError(f"rng must be None, a seed >= 0 or a numpy.random.Generator, got {rng!r}.")
         return np.random.default_rng(int(rng))
-    raise ConfigError(f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}.")
+    raise ConfigError(
+        f"rng must be None, an int seed or a numpy.random.Generator, got {rng!r:.60} ({type(rng).__name__})."
+    )

@@ -16,16 +16,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import ConfigError
-from .validation import check_choice, check_positive
+import numpy as np
+
+from .errors import ConfigError, NNScratchError
+from .validation import check_choice, check_number
 
 
 def _check_optimizer(optimizer: Any) -> None:
-    if not isinstance(getattr(optimizer, "param_groups", None), list):
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list) or not groups:
         raise ConfigError(
             f"a scheduler needs an optimizer with param_groups (nnscratch.optim.SGD, Adam...), "
             f"got {type(optimizer).__name__}."
         )
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict) or "lr" not in group:
+            raise ConfigError(f"optimizer.param_groups[{i}] must be a dict with an 'lr', got {group!r:.80}.")
+
+
+def _check_rates(value: Any, name: str, n_groups: int, low_open: bool) -> list[float]:
+    """A list of one rate per parameter group: finite numbers, > 0 (``low_open``) or >= 0."""
+    if not isinstance(value, (list, tuple)) or len(value) != n_groups:
+        raise ConfigError(f"{name} must be a list of {n_groups} rate(s), one per param group, got {value!r:.80}.")
+    return [check_number(v, f"{name}[{i}]", low=0, low_open=low_open) for i, v in enumerate(value)]
 
 
 class LRScheduler:
@@ -33,23 +46,43 @@ class LRScheduler:
 
     Building a scheduler records each group's starting rate as ``"initial_lr"`` (``base_lrs``)
     and makes the initial step (``last_epoch`` = 0) that leaves the rates as they are.
+    ``load_state_dict`` checks what it restores as the constructor checks its arguments.
     """
+
+    _last_lr: list[float]
 
     def __init__(self, optimizer: Any) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
-        for group in optimizer.param_groups:
+        for i, group in enumerate(optimizer.param_groups):
+            check_number(group["lr"], f"optimizer.param_groups[{i}]['lr']", low=0, low_open=True)
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = -1
         self.step()
 
+    def _check_hyper(self, prefix: str = "") -> None:
+        """Check (and normalise) the hyper-parameters, as the constructor does; subclasses write it."""
+
+    def _check_state(self, prefix: str) -> None:
+        """Check everything a state_dict restores: the hyper-parameters and the progress so far."""
+        self._check_hyper(prefix)
+        n_groups = len(self.optimizer.param_groups)
+        self.base_lrs = _check_rates(self.base_lrs, f"{prefix}base_lrs", n_groups, low_open=True)
+        self._last_lr = _check_rates(self._last_lr, f"{prefix}_last_lr", n_groups, low_open=False)
+        self.last_epoch = check_number(self.last_epoch, f"{prefix}last_epoch", low=0, integer=True)
+
     def get_lr(self) -> list[float]:
         """The rates for epoch ``last_epoch``, computed from the current ones."""
         raise NotImplementedError(f"{type(self).__name__} must implement get_lr()")
 
-    def step(self) -> None:
+    def step(self, *args: Any) -> None:
         """Move to the next epoch and set the optimizer's rates for it."""
+        if args:
+            raise ConfigError(
+                f"{type(self).__name__}.step() takes no argument, got {args[0]!r:.80}; only "
+                "ReduceLROnPlateau.step(metrics) takes the epoch's metric."
+            )
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
@@ -64,7 +97,11 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (only attributes this scheduler has)."""
+        """Restore what :meth:`state_dict` returned (only attributes this scheduler has).
+
+        The values are checked as the constructor checks its arguments (a ``step_size`` of 0,
+        a negative rate are refused); when one is refused, nothing is changed.
+        """
         if not isinstance(state_dict, dict):
             raise ConfigError(f"state_dict must be a dict, got {type(state_dict).__name__}.")
         unknown = set(state_dict) - (set(self.__dict__) - {"optimizer"})
@@ -73,7 +110,14 @@ class LRScheduler:
                 f"state_dict has entries {sorted(map(str, unknown))} that a {type(self).__name__} "
                 "does not have; load it into the scheduler type that saved it."
             )
+        before = dict(self.__dict__)
         self.__dict__.update(state_dict)
+        try:
+            self._check_state("state_dict: ")
+        except NNScratchError:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
 
     def _current(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -83,9 +127,13 @@ class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs: lr_e = lr_0 · gamma^⌊e / step_size⌋."""
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = check_positive(step_size, "step_size", integer=True)
-        self.gamma = check_positive(gamma, "gamma")
+        self.step_size, self.gamma = step_size, gamma
+        self._check_hyper()
         super().__init__(optimizer)
+
+    def _check_hyper(self, prefix: str = "") -> None:
+        self.step_size = check_number(self.step_size, f"{prefix}step_size", low=1, integer=True)
+        self.gamma = check_number(self.gamma, f"{prefix}gamma", low=0, low_open=True)
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
@@ -97,8 +145,12 @@ class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: lr_e = lr_0 · gamma^e."""
 
     def __init__(self, optimizer: Any, gamma: float) -> None:
-        self.gamma = check_positive(gamma, "gamma")
+        self.gamma = gamma
+        self._check_hyper()
         super().__init__(optimizer)
+
+    def _check_hyper(self, prefix: str = "") -> None:
+        self.gamma = check_number(self.gamma, f"{prefix}gamma", low=0, low_open=True)
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
@@ -113,11 +165,13 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:
-        self.T_max = check_positive(T_max, "T_max", integer=True)
-        if not (isinstance(eta_min, (int, float)) and math.isfinite(eta_min) and eta_min >= 0):
-            raise ConfigError(f"eta_min must be a finite number >= 0, got {eta_min!r}.")
-        self.eta_min = eta_min
+        self.T_max, self.eta_min = T_max, eta_min
+        self._check_hyper()
         super().__init__(optimizer)
+
+    def _check_hyper(self, prefix: str = "") -> None:
+        self.T_max = check_number(self.T_max, f"{prefix}T_max", low=1, integer=True)
+        self.eta_min = check_number(self.eta_min, f"{prefix}eta_min", low=0)
 
     def get_lr(self) -> list[float]:
         e, T, eta_min = self.last_epoch, self.T_max, self.eta_min
@@ -132,6 +186,18 @@ class CosineAnnealingLR(LRScheduler):
         return [ratio * (lr - eta_min) + eta_min for lr in self._current()]
 
 
+def _metric(value: Any) -> float:
+    """The number a metric stands for: a Python or NumPy real scalar, or a one-element real array."""
+    if not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return float(value)
+        if hasattr(value, "dtype") and getattr(value, "size", 0) == 1 and value.dtype.kind in "fiu":
+            return float(value.reshape(()))  # a 0-d or one-element NumPy/CuPy array
+    raise ConfigError(
+        f"metrics must be a real number (the epoch's validation loss, say), got {value!r:.80} ({type(value).__name__})."
+    )
+
+
 class ReduceLROnPlateau:
     """Multiply the rate by ``factor`` when a metric has stopped improving for ``patience`` epochs.
 
@@ -139,7 +205,8 @@ class ReduceLROnPlateau:
     far by the threshold: ``a < best (1 - threshold)`` ("min", "rel"), ``a < best - threshold``
     ("min", "abs"), and mirrored for "max". After more than ``patience`` epochs without
     one, each rate becomes ``max(lr · factor, min_lr)`` (unless that changes it by less than
-    ``eps``), and ``cooldown`` epochs follow during which bad epochs are not counted.
+    ``eps``), and ``cooldown`` epochs follow during which bad epochs are not counted. A NaN
+    metric is never an improvement, as in torch.
     """
 
     def __init__(
@@ -155,25 +222,40 @@ class ReduceLROnPlateau:
         eps: float = 1e-8,
     ) -> None:
         _check_optimizer(optimizer)
-        if not (isinstance(factor, (int, float)) and 0 < factor < 1):
-            raise ConfigError(f"factor must be a number in (0, 1), got {factor!r}.")
-        for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"{name} must be an integer >= 0, got {value!r}.")
         n_groups = len(optimizer.param_groups)
-        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n_groups
-        if len(min_lrs) != n_groups:
-            raise ConfigError(f"min_lr has {len(min_lrs)} values but the optimizer has {n_groups} param groups.")
         self.optimizer = optimizer
-        self.mode = check_choice(mode, "mode", ("min", "max"))
-        self.threshold_mode = check_choice(threshold_mode, "threshold_mode", ("rel", "abs"))
+        self.mode, self.threshold_mode = mode, threshold_mode
         self.factor, self.patience, self.cooldown = factor, patience, cooldown
-        self.threshold, self.min_lrs, self.eps = threshold, min_lrs, eps
+        self.threshold, self.eps = threshold, eps
+        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n_groups
+        if len(self.min_lrs) != n_groups:
+            raise ConfigError(f"min_lr has {len(self.min_lrs)} values but the optimizer has {n_groups} param groups.")
+        self._check_hyper("", "min_lr")
         self.last_epoch = 0
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _check_hyper(self, prefix: str, min_lr_name: str) -> None:
+        self.mode = check_choice(self.mode, f"{prefix}mode", ("min", "max"))
+        self.threshold_mode = check_choice(self.threshold_mode, f"{prefix}threshold_mode", ("rel", "abs"))
+        self.factor = check_number(self.factor, f"{prefix}factor", low=0, high=1, low_open=True, high_open=True)
+        self.patience = check_number(self.patience, f"{prefix}patience", low=0, integer=True)
+        self.cooldown = check_number(self.cooldown, f"{prefix}cooldown", low=0, integer=True)
+        self.threshold = check_number(self.threshold, f"{prefix}threshold", low=0)
+        self.eps = check_number(self.eps, f"{prefix}eps", low=0)
+        self.min_lrs = _check_rates(self.min_lrs, min_lr_name, len(self.optimizer.param_groups), low_open=False)
+
+    def _check_state(self, prefix: str) -> None:
+        self._check_hyper(prefix, f"{prefix}min_lrs")
+        self.last_epoch = check_number(self.last_epoch, f"{prefix}last_epoch", low=0, integer=True)
+        self.num_bad_epochs = check_number(self.num_bad_epochs, f"{prefix}num_bad_epochs", low=0, integer=True)
+        self.cooldown_counter = check_number(self.cooldown_counter, f"{prefix}cooldown_counter", low=0, integer=True)
+        infinite = self.best in (math.inf, -math.inf) and not isinstance(self.best, bool)
+        if not infinite:  # the best so far is +-inf before the first metric, a finite number after it
+            self.best = check_number(self.best, f"{prefix}best")
+        self._last_lr = _check_rates(self._last_lr, f"{prefix}_last_lr", len(self.optimizer.param_groups), False)
 
     def is_better(self, a: float, best: float) -> bool:
         """Does ``a`` improve on ``best`` by more than the threshold?"""
@@ -183,7 +265,7 @@ class ReduceLROnPlateau:
 
     def step(self, metrics: float) -> None:
         """Record this epoch's metric (e.g. the validation loss) and reduce the rate if it has stalled."""
-        current = float(metrics)
+        current = _metric(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):
             self.best = current

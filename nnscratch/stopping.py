@@ -13,7 +13,7 @@ from typing import Any
 from .backend import get_array_module
 from .callbacks import Callback, TrainingContext
 from .errors import ConfigError, NonFiniteError
-from .validation import check_choice
+from .validation import check_choice, check_flag, check_number
 
 
 def _all_finite(a: Any) -> bool:
@@ -35,7 +35,7 @@ class NonFiniteGuard(Callback):
     """
 
     def __init__(self, restore: bool = True) -> None:
-        self.restore = bool(restore)
+        self.restore = check_flag(restore, "restore")
         self._named: list[tuple[str, Any]] = []
         self._backup: list[Any] = []
 
@@ -95,12 +95,10 @@ class EarlyStopping(Callback):
         self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0, restore_best_weights: bool = False
     ) -> None:
         self.monitor = check_choice(monitor, "monitor", ("auto", "val_loss", "loss"))
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ConfigError(f"patience must be an integer >= 0, got {patience!r}.")
-        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
-            raise ConfigError(f"min_delta must be a number >= 0, got {min_delta!r}.")
-        self.patience, self.min_delta = patience, float(min_delta)
-        self.restore_best_weights = bool(restore_best_weights)
+        self.patience = check_number(patience, "patience", low=0, integer=True)
+        # A finite margin: an infinite one would never count an epoch as better, a NaN one would count every one.
+        self.min_delta = check_number(min_delta, "min_delta", low=0)
+        self.restore_best_weights = check_flag(restore_best_weights, "restore_best_weights")
         self.best = math.inf
         self.best_epoch = -1
         self.stopped_epoch: int | None = None

@@ -83,8 +83,8 @@ def check_same_backend(*arrays: Any) -> None:
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """Check that ``value`` is one of ``choices`` (an unknown reduction or activation name)."""
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+    if not isinstance(value, str) or value not in choices:  # an array would compare element by element
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r:.80}.")
     return value
 
 
@@ -137,3 +137,48 @@ def check_same_backend_as(x: Any, name: str, reference: Any, where: object) -> N
             f"move {name} with nnscratch.to_backend({name}, {backend_of(reference)!r}) or the model with "
             f"model.to({backend_of(x)!r})."
         )
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> Any:
+    """Check that ``value`` is a finite real number within the bounds; return it as a Python int or float.
+
+    Python and NumPy scalars are accepted alike (``np.float32(0.01)``, ``np.int64(3)``); bool,
+    strings, complex numbers, arrays and None are refused. ``low``/``high`` are inclusive
+    unless ``low_open``/``high_open``; ``integer`` asks for an integer type.
+    """
+    ok_type = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
+    hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
+    bounds = " and ".join(b for b in (lo, hi) if b)
+    wanted = ("an integer" if integer else "a finite number") + (f" {bounds}" if bounds else "")
+    if high is None and ((low == 0 and low_open) or (integer and low == 1 and not low_open)):
+        wanted = "a positive integer" if integer else "a positive finite number"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, ok_type):
+        raise ConfigError(f"{name} must be {wanted}, got {value!r} ({type(value).__name__}).")
+    try:
+        number = int(value) if integer else float(value)
+    except OverflowError:  # a Python int beyond float's range
+        number = float("inf")
+    if not integer and not np.isfinite(number):
+        raise ConfigError(f"{name} must be {wanted}, got {value!r}.")
+    if low is not None and (number <= low if low_open else number < low):
+        raise ConfigError(f"{name} must be {wanted}, got {value!r}.")
+    if high is not None and (number >= high if high_open else number > high):
+        raise ConfigError(f"{name} must be {wanted}, got {value!r}.")
+    return number
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """Check that ``value`` is a bool (Python or NumPy): a string such as ``"no"`` would otherwise count as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{name} must be True or False, got {value!r} ({type(value).__name__}).")
+    return bool(value)

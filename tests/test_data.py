@@ -133,3 +133,30 @@ def test_train_test_split_counts_and_errors():
         train_test_split(X, y, 10)
     with pytest.raises(ns.ShapeError, match="same number"):
         train_test_split(X, np.ones(9))
+
+
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 20), st.integers(1, 4)),
+        # away from the subnormals, where NumPy's squares underflow (and scaling by 2^-k would round)
+        elements=st.one_of(st.just(0.0), st.floats(1e-100, 1e6), st.floats(-1e6, -1e-100)),
+    )
+)
+def test_standardizer_statistics_equal_numpys_bit_for_bit(x):
+    # Mean and std are computed on x scaled by a power of two (so values near 1e308 do not overflow);
+    # that scaling is exact, so on ordinary data the numbers are NumPy's own.
+    s = Standardizer().fit(x)
+    np.testing.assert_array_equal(s.mean_, x.mean(axis=0))
+    std = x.std(axis=0)
+    np.testing.assert_array_equal(s.scale_[s.scale_ != 1.0], std[s.scale_ != 1.0])
+
+
+def test_standardizer_near_the_float64_limit():
+    x = np.array([[1.0e308, 1e-300], [1.5e308, 3e-300], [1.7e308, 2e-300]])
+    s = Standardizer().fit(x)  # NumPy's mean overflows to inf here and its std underflows to 0
+    assert np.isfinite(s.mean_).all() and np.isfinite(s.scale_).all() and (s.scale_ > 0).all()
+    np.testing.assert_allclose(s.mean_, [1.4e308, 2e-300], rtol=1e-15)
+    np.testing.assert_allclose(s.transform(x).std(axis=0), [1.0, 1.0], rtol=1e-12)
+    with pytest.raises(ns.NonFiniteError, match=r"spread of column 0 of x, max - min = 1e\+308 - \(-1e\+308\)"):
+        Standardizer().fit(np.array([[1e308, 0.0], [-1e308, 1.0]]))

@@ -1,5 +1,7 @@
 """check_module / check_loss / check_model, the report, the dtype policy, sensitivity, kinks, CLI."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -256,3 +258,71 @@ def test_cli_exit_code_on_failure(monkeypatch, capsys):
     monkeypatch.setitem(cases.LOSSES, "mse", type("Bad", (ns.MSELoss,), {"elementwise_grad": lambda s: s.diff}))
     assert main(["gradcheck", "--sizes", "2,3,1"]) == 1
     assert "FAILED" in capsys.readouterr().out
+
+
+class ReLUThreeAtZero(ns.ReLU):
+    """A ReLU whose derivative at exactly 0 is 3: outside [0, 1], so wrong by any convention."""
+
+    def forward(self, x):
+        self.x = x
+        return super().forward(x)
+
+    def backward(self, grad_out):
+        return grad_out * np.where(self.x > 0, 1.0, np.where(self.x == 0, 3.0, 0.0))
+
+
+def _kink_net(relu, first_weights=((1.0, -1.0), (-1.0, 1.0))):
+    """Bias-free first layer whose input columns feed units of both signs: a zero row puts two kinks at x."""
+    first, last = ns.Linear(2, 2, bias=False, rng=0), ns.Linear(2, 1, rng=0)
+    first.W.data[...] = first_weights
+    last.W.data[...] = [[0.7], [0.4]]
+    return ns.Sequential(first, relu, last)
+
+
+KINK_X = np.array([[0.0, 0.0], [1.0, -2.0], [0.5, 1.5]])  # row 0 on both kinks, the others far from them
+KINK_Y = np.array([[0.3], [-1.0], [2.0]])
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_wrong_derivative_at_a_multi_kink_point_fails_instead_of_passing_silently(fast):
+    report = check_model(_kink_net(ReLUThreeAtZero()), ns.MSELoss(), KINK_X, KINK_Y, rng=0, fast=fast)
+    assert not report.passed
+    assert [t.name for t in report.failed] == ["input"]
+    t = report["input"]
+    assert t.unverified_kinks == 2 and t.worst_index[0] == 0 and not t.unverified_allowed
+    assert "input: 2 element(s) unverified" in str(report) and "allow_unverified=True" in str(report)
+    with pytest.raises(ns.GradientError, match="unverified"):
+        report.assert_ok()
+
+
+def test_unverified_elements_pass_only_when_allowed():
+    right = _kink_net(ns.ReLU())
+    strict = check_model(right, ns.MSELoss(), KINK_X, KINK_Y, rng=0)
+    assert not strict.passed and strict["input"].failures == 0 and strict["input"].unverified_kinks == 2
+    lenient = check_model(right, ns.MSELoss(), KINK_X, KINK_Y, rng=0, allow_unverified=True)
+    assert lenient.passed and lenient["input"].unverified_allowed and "accepted (allow_unverified=True)" in str(lenient)
+    # Everything else is still compared: a wrong parameter gradient fails with allow_unverified too.
+    tampered = check_model(Tamper(right, "2.W", "scale"), ns.MSELoss(), KINK_X, KINK_Y, rng=0, allow_unverified=True)
+    assert [t.name for t in tampered.failed] == ["net.2.W"]
+
+
+@pytest.mark.parametrize("offset", [1e-7, 1e-9])
+def test_kinks_near_the_point_are_resolved_with_smaller_steps(offset, monkeypatch):
+    # Pre-activations (offset, -offset) of row 0 move together with x[0, 0]: one unit crosses its kink
+    # on each side of the default stencil, but a small enough step crosses none.
+    net = _kink_net(ns.ReLU(), ((1.0, 1.0), (1.0, -1.0)))
+    x = KINK_X.copy()
+    x[0] = [0.0, offset]
+    report = check_model(net, ns.MSELoss(), x, KINK_Y, rng=0)
+    t = report["input"]
+    assert report.passed and t.unverified_kinks == 0 and t.kinks >= 1, str(report)
+    assert report.evaluations > 1 + 4 * (KINK_X.size + 4 + 2 + 1)  # some element was re-checked
+    monkeypatch.setattr(sys.modules["nnscratch.gradcheck.check"], "REFINE_ROUNDS", 0)
+    unrefined = check_model(net, ns.MSELoss(), x, KINK_Y, rng=0)
+    assert not unrefined.passed and unrefined["input"].unverified_kinks == 1
+
+
+def test_unverified_elements_are_refined_with_smaller_steps_before_giving_up():
+    report = check_model(_kink_net(ns.ReLU()), ns.MSELoss(), KINK_X, KINK_Y, rng=0, allow_unverified=True)
+    base = 1 + 4 * (KINK_X.size + 4 + 2 + 1)  # f0, then 4 evaluations per element of every tensor
+    assert report.evaluations == base + 4 * 2 * 4  # two unverified elements, four smaller steps each

@@ -3,6 +3,9 @@
 The inputs are not filtered away from kinks: Hypothesis likes exact zeros (ReLU on its
 kink), equal predictions and targets (L1 on its kink) and the strategies below put
 Huber residuals on |d| = delta; the checker has to tell those from wrong gradients.
+A row of zeros fed to a zero-bias ReLU layer puts several kinks exactly at the point, where
+finite differences cannot verify the input's gradient: the networks' checks pass
+``allow_unverified=True`` for those elements (and only those; every other one is compared).
 Run ``HYPOTHESIS_PROFILE=thorough`` for 500 examples per test.
 """
 
@@ -71,7 +74,7 @@ def test_every_loss_and_reduction(problem, fast):
 def test_random_mlps_with_every_activation(case, loss, fast, seed, data):
     model, x = case
     y = data.draw(finite_arrays((x.shape[0], model.sizes[-1])))
-    assert_gradients_match(model, x, loss=loss, target=y, fast=fast, rng=seed)
+    assert_gradients_match(model, x, loss=loss, target=y, fast=fast, rng=seed, allow_unverified=True)
 
 
 @pytest.mark.parametrize("activation", sorted(ns.activations.ACTIVATIONS))
@@ -85,13 +88,13 @@ def test_batch_of_one_row_with_every_activation(activation):
 @given(case=layer_stacks(), fast=st.booleans())
 def test_random_layer_stacks(case, fast):
     module, x = case
-    assert_gradients_match(module, x, fast=fast)
+    assert_gradients_match(module, x, fast=fast, allow_unverified=True)
 
 
 @given(case=mlps(max_depth=2, max_width=6, max_rows=4, dtype=np.float32))
 def test_float32_models_through_a_float64_copy(case):
     model, x = case
-    report = ns.check_module(model, x, rng=0)
+    report = ns.check_module(model, x, rng=0, allow_unverified=True)
     assert report.passed and report.model_dtype == "float32", str(report)
 
 

@@ -212,7 +212,10 @@ def _with_meta(change):
         ),
         (lambda m: m.update(epoch=-1), "epoch"),
         (lambda m: m.update(extra=[1]), "extra"),
-        (lambda m: m["arrays"]["model/0.W"].update(shape=[3, 2]), "does not match its entry"),
+        (
+            lambda m: m["arrays"]["model/0.W"].update(shape=[3, 2]),
+            r"'model/0.W.npy' holds dtype <f4 of shape \(2, 3\), but the array table .* shape \(3, 2\)",
+        ),
         (lambda m: m["arrays"].pop("model/0.W"), "do not match the array table"),
     ],
 )

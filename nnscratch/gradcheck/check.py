@@ -18,6 +18,12 @@ instead of 4 per element. Gaussian (not non-negative) directions let opposite er
 show instead of cancelling. A tensor whose probes disagree, or cross kinks on both sides
 of the base point (which makes them inconclusive), is re-checked element by element, so
 the report still names the worst element.
+
+**Unverified elements.** An element whose stencil crosses several kinks at once, on both
+sides, gives one-sided slopes that say nothing about the analytic value. It is re-checked
+with steps 10, 100, ... 10⁴ times smaller, which resolves kinks that lie near the point;
+kinks exactly at it (a bias-free ReLU layer fed a row of zeros) stay unresolved. Such an
+element fails the check, and the report says why, unless ``allow_unverified=True``.
 """
 
 from __future__ import annotations
@@ -31,12 +37,25 @@ from typing import Any
 import numpy as np
 
 from ..backend import backend_of, get_array_module, to_numpy
-from ..errors import ConfigError, DTypeError, PrecisionWarning, ShapeError
+from ..errors import ConfigError, DTypeError, NonFiniteError, PrecisionWarning, ShapeError
 from ..losses import Loss
 from ..module import Module
 from ..rng import as_generator
-from .numeric import KinkWatch, direction_mover, element_mover, machine_epsilon, resolve_steps, sample_lines
+from ..validation import check_flag, check_number
+from .numeric import (
+    FiniteDifference,
+    KinkWatch,
+    direction_mover,
+    element_mover,
+    machine_epsilon,
+    resolve_steps,
+    sample_lines,
+)
 from .report import GradcheckReport, TensorCheck, compare
+
+# Unverified elements are re-checked with steps REFINE_FACTOR, REFINE_FACTOR², ... times smaller.
+REFINE_ROUNDS = 4
+REFINE_FACTOR = 10.0
 
 
 @dataclass
@@ -54,8 +73,8 @@ class _Problem:
 
 
 def _numeric_dtype(dtype: Any) -> np.dtype:
+    machine_epsilon(np.float64 if dtype is None else dtype)  # float32 or float64, or a ConfigError
     dtype = np.dtype(np.float64 if dtype is None else dtype)
-    machine_epsilon(dtype)  # float32 or float64, or a ConfigError
     if dtype == np.float32:
         warnings.warn(
             "gradcheck in float32: finite differences lose about half of float32's 7 digits, so the "
@@ -87,10 +106,41 @@ def _model_dtype(module: Module, x: Any) -> str:
 
 def _as_work(x: Any, dtype: np.dtype, name: str) -> Any:
     if not hasattr(x, "dtype"):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise DTypeError(f"gradcheck: {name} must be an array of numbers, got {type(x).__name__}: {exc}") from exc
     if x.dtype.kind not in "fiub":
-        raise DTypeError(f"gradcheck: {name} must hold real numbers, got dtype {x.dtype}; pass x.real or abs(x).")
-    return get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
+        raise DTypeError(
+            f"gradcheck: {name} must hold real numbers, got dtype {x.dtype}; pass {name}.real or abs({name})."
+        )
+    work = get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
+    bad = ~get_array_module(work).isfinite(work)
+    if bool(bad.any()):  # f would be NaN everywhere: nothing could be compared
+        raise NonFiniteError(
+            f"gradcheck: {name} holds {int(bad.sum())} non-finite value(s) (NaN or inf); check at a finite point."
+        )
+    return work
+
+
+def _check_subject(subject: Any, name: str, where: str) -> None:
+    if not isinstance(subject, Module):
+        raise ConfigError(
+            f"{where} expects an nnscratch Module as {name} (a layer or a model with forward and backward), "
+            f"got {type(subject).__name__}: {subject!r:.60}."
+        )
+
+
+def _check_options(**options: Any) -> None:
+    """The keyword options every check shares."""
+    for name in ("fast", "richardson", "allow_unverified"):
+        check_flag(options[name], name)
+    check_number(options["probes"], "probes", low=1, integer=True)
+    for name in ("rtol", "atol"):
+        if options[name] is not None:
+            check_number(options[name], name, low=0)
+    if options["safety"] is not None:
+        check_number(options["safety"], "safety", low=0, low_open=True)
 
 
 def _analytic_pass(
@@ -245,13 +295,12 @@ def _run(
     rtol: float | None,
     atol: float | None,
     safety: float | None,
+    allow_unverified: bool = False,
 ) -> GradcheckReport:
     eps = machine_epsilon(dtype)
     rtol = 10 * np.sqrt(eps) if rtol is None else float(rtol)
     safety = (2.0 if dtype == np.float64 else 8.0) if safety is None else float(safety)
-    if not (isinstance(probes, (int, np.integer)) and probes >= 1):
-        raise ConfigError(f"probes must be a positive integer, got {probes!r}.")
-    options = {"rtol": rtol, "atol": atol, "safety": safety}
+    options = {"rtol": rtol, "atol": atol, "safety": safety, "allow_unverified": allow_unverified}
     f0 = problem.evaluate()  # the base point, shared by every tensor's stencils
     problem.kinks.mark()
     lines = {"richardson": richardson, "kinks": problem.kinks, "dtype": dtype, "scale": problem.scale, "f0": f0}
@@ -266,6 +315,7 @@ def _run(
             fd = sample_lines(
                 problem.evaluate, element_mover(tensor), resolve_steps(None, tensor, dtype, richardson), **lines
             )
+            fd = _refine(problem, tensor, fd, lines)
             check = compare(
                 name, grad, fd.reshape(tuple(tensor.shape)), mode="fast→full" if fast else "full", **options
             )
@@ -283,6 +333,34 @@ def _run(
         evaluations=1 + sum(c.evaluations for c in checks),
         problems=problem.problems,
     )
+
+
+def _refine(problem: _Problem, tensor: Any, fd: FiniteDifference, lines: dict) -> FiniteDifference:
+    """Re-check the unverified elements of ``fd`` (flat, one per element) with ever smaller steps.
+
+    A kink near the point moves out of a small enough stencil; the elements that resolve take
+    the smaller stencil's results. Those still unverified after REFINE_ROUNDS keep theirs.
+    """
+    todo = np.flatnonzero(~fd.verified)
+    steps = fd.step.copy()
+    move = element_mover(tensor)
+    for _ in range(REFINE_ROUNDS):
+        if not todo.size:
+            break
+        steps[todo] /= REFINE_FACTOR
+        index = todo  # bound now: the mover below must see this round's elements
+
+        def sub_move(i: int, t: float | None, index: np.ndarray = index) -> float:
+            return move(int(index[i]), t)
+
+        sub = sample_lines(problem.evaluate, sub_move, steps[todo], **lines)
+        fd.evaluations += sub.evaluations
+        done = sub.verified
+        for key, value in vars(sub).items():
+            if isinstance(value, np.ndarray):
+                getattr(fd, key)[todo[done]] = value[done]
+        todo = todo[~done]
+    return fd
 
 
 def _fast(
@@ -325,6 +403,7 @@ def check_module(
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
+    allow_unverified: bool = False,
 ) -> GradcheckReport:
     """Check ``module.backward`` for the input and every parameter at input ``x``.
 
@@ -334,8 +413,20 @@ def check_module(
     dtype: the numeric dtype (float64; float32 warns and widens the tolerance).
     rtol, atol, safety: tolerance floor and error-estimate multiplier (see
     :mod:`nnscratch.gradcheck.report`); defaults depend on the dtype.
+    allow_unverified: accept elements whose finite differences cross several kinks at once
+    even at the smallest step (see the module's docstring); by default they fail the check.
     Returns a :class:`GradcheckReport`; ``check_module(...).assert_ok()`` raises on failure.
     """
+    _check_subject(module, "module", "check_module")
+    _check_options(
+        fast=fast,
+        probes=probes,
+        richardson=richardson,
+        rtol=rtol,
+        atol=atol,
+        safety=safety,
+        allow_unverified=allow_unverified,
+    )
     dtype = _numeric_dtype(dtype)
     gen = as_generator(rng)
     return _run(
@@ -348,6 +439,7 @@ def check_module(
         rtol=rtol,
         atol=atol,
         safety=safety,
+        allow_unverified=allow_unverified,
     )
 
 
@@ -364,6 +456,7 @@ def check_loss(
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
+    allow_unverified: bool = False,
 ) -> GradcheckReport:
     """Check ``loss.backward`` (d loss / d pred) at ``(pred, target)``; options as :func:`check_module`.
 
@@ -371,6 +464,15 @@ def check_loss(
     """
     if not isinstance(loss, Loss):
         raise ConfigError(f"check_loss expects an nnscratch Loss, got {type(loss).__name__}.")
+    _check_options(
+        fast=fast,
+        probes=probes,
+        richardson=richardson,
+        rtol=rtol,
+        atol=atol,
+        safety=safety,
+        allow_unverified=allow_unverified,
+    )
     dtype = _numeric_dtype(dtype)
     gen = as_generator(rng)
     return _run(
@@ -383,6 +485,7 @@ def check_loss(
         rtol=rtol,
         atol=atol,
         safety=safety,
+        allow_unverified=allow_unverified,
     )
 
 
@@ -400,15 +503,27 @@ def check_model(
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
+    allow_unverified: bool = False,
 ) -> GradcheckReport:
     """Check the gradient of ``loss(model(x), y)`` for the input and every parameter.
 
     x, y: a batch and its targets; the other options are those of :func:`check_module`.
     """
+    _check_subject(model, "model", "check_model")
     if not isinstance(loss, Loss):
         raise ConfigError(f"check_model expects an nnscratch Loss as loss, got {type(loss).__name__}.")
-    if getattr(x, "shape", None) is not None and getattr(y, "shape", None) is not None and len(x) != len(y):
-        raise ShapeError(f"check_model: x has {len(x)} rows but y has {len(y)}; they must be the same batch.")
+    _check_options(
+        fast=fast,
+        probes=probes,
+        richardson=richardson,
+        rtol=rtol,
+        atol=atol,
+        safety=safety,
+        allow_unverified=allow_unverified,
+    )
+    x_rows, y_rows = (getattr(a, "shape", (None,))[:1] for a in (x, y))
+    if x_rows and y_rows and None not in (x_rows[0], y_rows[0]) and x_rows != y_rows:
+        raise ShapeError(f"check_model: x has {x_rows[0]} rows but y has {y_rows[0]}; they must be the same batch.")
     dtype = _numeric_dtype(dtype)
     gen = as_generator(rng)
     return _run(
@@ -421,4 +536,5 @@ def check_model(
         rtol=rtol,
         atol=atol,
         safety=safety,
+        allow_unverified=allow_unverified,
     )

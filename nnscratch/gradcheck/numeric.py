@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import get_array_module, to_numpy
-from ..errors import ConfigError
+from ..errors import ConfigError, DTypeError
+from ..validation import check_number
 
 # Each value of f is trusted to ROUNDING·ε·scale: a forward pass makes many roundings that
 # mostly cancel; 8 is generous for the networks here and keeps 1e-4 mistakes visible.
@@ -80,7 +81,12 @@ def _as_list(state: Any) -> list[Any]:
 
 
 def machine_epsilon(dtype: Any) -> float:
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise ConfigError(
+            f"dtype must be float32 or float64 (the numeric side's precision), got {dtype!r:.60}."
+        ) from None
     if dtype not in (np.float32, np.float64):
         raise ConfigError(f"the numeric side runs in float32 or float64, got dtype {dtype}.")
     return float(np.finfo(dtype).eps)
@@ -287,6 +293,15 @@ def numerical_gradient(
     True
     """
     machine_epsilon(dtype)  # float32 or float64, or a ConfigError
+    if not callable(f):
+        raise ConfigError(f"numerical_gradient: f must be a function of x returning a float, got {type(f).__name__}.")
+    if not hasattr(x, "dtype"):
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise DTypeError(f"numerical_gradient: x must be an array of numbers, got {type(x).__name__}.") from exc
+    if x.dtype.kind not in "fiub":
+        raise DTypeError(f"numerical_gradient: x must hold real numbers, got dtype {x.dtype}.")
     work = get_array_module(x).array(x, dtype=dtype, copy=True, order="C")
     steps = resolve_steps(step, work, dtype, richardson)
 
@@ -336,12 +351,16 @@ def resolve_steps(step: Any, x: Any, dtype: Any, richardson: bool) -> np.ndarray
     if step is None:
         steps = default_steps(x, dtype, richardson)
     elif np.isscalar(step):
-        if not float(step) > 0:
-            raise ConfigError(f"step must be positive, got {step!r}.")
-        steps = float(step) * np.maximum(np.abs(np.asarray(to_numpy(x), dtype=np.float64)), 1.0)
+        step = check_number(step, "step", low=0, low_open=True)
+        steps = step * np.maximum(np.abs(np.asarray(to_numpy(x), dtype=np.float64)), 1.0)
     else:
-        steps = np.asarray(to_numpy(step), dtype=np.float64)
-        if steps.shape != tuple(x.shape) or not (steps > 0).all():
+        try:
+            steps = np.asarray(to_numpy(step), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"step must be a positive float or an array of positive steps, got {step!r:.60}."
+            ) from None
+        if steps.shape != tuple(x.shape) or not (np.isfinite(steps) & (steps > 0)).all():
             raise ConfigError(
                 f"step must be a positive float or an array of shape {tuple(x.shape)} of positive "
                 f"steps; got shape {steps.shape}."

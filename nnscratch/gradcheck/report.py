@@ -33,7 +33,10 @@ class TensorCheck:
     takes (above 1: a failure). In fast mode, when the probes passed, ``worst_index`` is
     None and the values are those of the worst directional derivative.
     kinks: elements whose stencil crossed a kink the engine reports; ``unverified_kinks``
-    of them crossed several at once, so only their kink status is known.
+    of them crossed several at once on both sides even at the smallest step tried, so the
+    finite differences say nothing about their analytic value. They fail the tensor unless
+    the check was asked to ``allow_unverified`` (``unverified_allowed``); ``failures``
+    counts only the elements outside their tolerance.
     suspected_kinks: elements that failed the smooth comparison but show a kink's
     signature (layers that report no kinks) and were checked as subgradients.
     """
@@ -57,6 +60,7 @@ class TensorCheck:
     suspected_kinks: int = 0
     mode: str = "full"
     evaluations: int = 0
+    unverified_allowed: bool = False
 
     def row(self) -> list[str]:
         where = "-" if self.worst_index is None else str(self.worst_index)
@@ -149,11 +153,25 @@ class GradcheckReport:
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
         lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         for t in self.failed:
+            if not t.failures:
+                continue
             numeric = _range(t.numeric_range) if t.numeric_range else f"{t.numeric:.10g}"
             lines.append(
                 f"  {t.name}: {t.failures} element(s) outside tolerance; worst {t.worst_index}: analytic "
                 f"{t.analytic:.10g}, numeric {numeric}, tolerance {t.tolerance:.3g}"
             )
+        for t in self.tensors:
+            if t.unverified_kinks:
+                verdict = (
+                    "accepted (allow_unverified=True)"
+                    if t.unverified_allowed
+                    else "not verified, so the check fails; pass allow_unverified=True to accept them"
+                )
+                lines.append(
+                    f"  {t.name}: {t.unverified_kinks} element(s) unverified, their finite differences cross several "
+                    f"kinks on both sides even with steps 10^4 times smaller (kinks exactly at the point, such as "
+                    f"a bias-free ReLU layer fed a row of zeros); {verdict}."
+                )
         lines += [f"  problem: {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -173,8 +191,12 @@ def compare(
     atol: float | None,
     safety: float,
     mode: str = "full",
+    allow_unverified: bool = False,
 ) -> TensorCheck:
-    """Compare an analytic gradient with a :class:`FiniteDifference` of the same shape (NumPy arrays)."""
+    """Compare an analytic gradient with a :class:`FiniteDifference` of the same shape (NumPy arrays).
+
+    Unverified elements (``fd.verified`` False) fail unless ``allow_unverified``.
+    """
     a = np.asarray(analytic, dtype=np.float64)
     # Smooth elements first; a failing one with a kink's signature is re-judged as a subgradient.
     lo, hi, err = fd.lo.copy(), fd.hi.copy(), fd.interval_error.copy()
@@ -190,12 +212,15 @@ def compare(
     denominator = np.maximum(np.abs(a), np.abs(supported))
     rel = np.divide(gap, denominator, out=np.zeros_like(gap), where=denominator > 0)
     ratio = np.divide(gap, tol, out=np.where(gap > 0, np.inf, 0.0), where=tol > 0)
+    unverified = ~fd.verified
+    if not outside.any() and unverified.any() and not allow_unverified:  # show the element that fails
+        ratio = np.where(unverified, np.inf, ratio)
     w = np.unravel_index(int(np.argmax(ratio)), a.shape) if a.size else ()
     interval = (float(lo[w]), float(hi[w])) if fd.kink[w] or rescue[w] else None
     return TensorCheck(
         name=name,
         shape=tuple(a.shape),
-        passed=not outside.any(),
+        passed=not outside.any() and (allow_unverified or not unverified.any()),
         failures=int(outside.sum()),
         max_abs_error=float(gap.max(initial=0.0)),
         max_rel_error=float(rel.max(initial=0.0)),
@@ -208,10 +233,11 @@ def compare(
         tolerance=float(tol[w]),
         used=float(ratio[w]),
         kinks=int(fd.kink.sum()),
-        unverified_kinks=int((~fd.verified).sum()),
+        unverified_kinks=int(unverified.sum()),
         suspected_kinks=int(rescue.sum()),
         mode=mode,
         evaluations=fd.evaluations,
+        unverified_allowed=bool(allow_unverified),
     )
 
 
