@@ -1,4 +1,4 @@
-"""``random-targets``: a deep, narrow ReLU network asked to fit pure noise (document 002).
+"""``random-targets``: a deep, narrow ReLU network asked to fit pure noise, from a Stack Overflow question.
 
 The document: a Keras network with eleven hidden ReLU layers of 25 units is trained on
 targets drawn at random, independently of its two random inputs, and predicts about one
@@ -284,10 +284,16 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
     return [save_figure(fig, Path(out) / "random_targets_pred.png")]
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Can neural network converge to completely random function"
+SITE = "Stack Overflow"
+URL = ""
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="random-targets",
     title="a 2-25x11-1 ReLU network on random targets predicts their mean",
-    document="002_9587fbdc61bead84.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: 10 000 random targets, 2-25x11-1, uniform(±0.25) weights, Adam lr 0.01, 10 000 steps",
         "he-init": "the same network with He-uniform weights: the signal survives, the fit still does not",
@@ -297,4 +303,7 @@ SCENARIO = Scenario(
     runner=_run,
     expected={"failure": ("VANISHING_SIGNAL", "DEAD_RELU"), "he-init": ("PLATEAU",), "memorise": ()},
     figures=_figures,
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )

@@ -1,4 +1,4 @@
-"""``sum-of-squares``: a 2-10-5-1 ReLU network that never learns z = x² + y² (document 004).
+"""``sum-of-squares``: a 2-10-5-1 ReLU network that never learns z = x² + y² (Data Science Stack Exchange).
 
 The document: a PyTorch regression of z = x² + y² on random (x, y) does not converge. The
 answer points at the training loop, which never resets the gradients, and reports that this
@@ -322,10 +322,16 @@ def figures(results: list[Result], out: Any) -> list[Path]:
     return [_plot_gradients(results, out), _plot_predictions(results, out)]
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Pytorch Neural Network that tries to approximate z_i = x_i^2 + y_i^2 not converging to solution"
+SITE = "Data Science Stack Exchange"
+URL = "https://datascience.stackexchange.com/questions/115368"
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="sum-of-squares",
     title="a 2-10-5-1 ReLU network never learns x² + y²: a forgotten zero_grad and a broadcasting target",
-    document="004_145affe31f5033d7.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: no zero_grad, (N,) targets broadcast against (N, 1) predictions, SGD 1e-6",
         "only-accumulation": "zero_grad still missing, targets shaped (N, 1)",
@@ -344,4 +350,7 @@ SCENARIO = Scenario(
         "answer": (),
     },
     figures=figures,
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )

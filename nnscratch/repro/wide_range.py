@@ -1,4 +1,4 @@
-"""``wide-range``: a log-exp network that fails on inputs spanning nine orders of magnitude (document 001).
+"""``wide-range``: a log-exp network that fails on inputs over nine orders of magnitude (Data Science SE).
 
 The document: a PyTorch network should learn y = x5/x2 − (x1 − x2)/(2·x3·x4) · x2/x1 from five
 inputs whose ranges run from 1e-6 to 5e4. It takes the log of the inputs, two Linear layers with
@@ -384,10 +384,16 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
     return [save_figure(fig, Path(out) / "wide_range_errors.png")]
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Neural Net not able to learn simple analytical equation"
+SITE = "Data Science Stack Exchange"
+URL = "https://datascience.stackexchange.com/questions/124637"
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="wide-range",
     title="a log-exp network on inputs spanning nine orders of magnitude, trained with a misnormalised L1 loss",
-    document="001_8b4a47bcdf058ede.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: loss divided by x5/x2, raw log inputs, per-batch plateau schedule, float32",
         "stated-ranges": "as posted, with the text's bounds for x3 and x5 instead of the code's",
@@ -410,4 +416,7 @@ SCENARIO = Scenario(
         "fixed-stated": (),
     },
     figures=_figures,
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )
