@@ -1,6 +1,6 @@
 """``poly32``: a 32-48x4-1 ReLU network that predicts one value for a degree-4 polynomial (Cross Validated).
 
-The document: a fixed 4th-degree polynomial of 32 inputs in [-1, 1], sampled two ways. On
+The question: a fixed 4th-degree polynomial of 32 inputs in [-1, 1], sampled two ways. On
 "random" inputs a 32-48-48-48-48-1 ReLU network's loss drops close to 0; on inputs from the
 poster's "special" sampling the loss stays flat and every prediction is the same value.
 
@@ -15,7 +15,7 @@ Faithful settings (all variants unless they say otherwise)
                 replacement, get u ~ U(0, 1), the rest u = 0; then x = 2u - 1. The mapping sends
                 every zero to x = -1, so three quarters of the "sparse" inputs are exactly -1.
 
-Choices the document left open
+Choices the question left open
     - The polynomial's coefficients and the special rows are not available. The stand-in is a
       random sparse polynomial in u = (x + 1)/2, the coordinate the post samples in: an
       intercept and 16, 64, 128 and 256 monomials of degree 1 to 4 (variables drawn with

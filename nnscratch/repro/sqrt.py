@@ -1,6 +1,6 @@
 """``sqrt``: a 1-10-1 ReLU network that fits √x with a straight line, from a Stack Overflow question.
 
-The document: a NumPy network with one hidden layer of 10 ReLU units, trained to fit
+The question: a NumPy network with one hidden layer of 10 ReLU units, trained to fit
 y = √x + noise, only ever produces a straight line. The answer standardises x and y.
 
 Faithful settings (all variants unless they say otherwise)
@@ -11,11 +11,11 @@ Faithful settings (all variants unless they say otherwise)
     iterations  300 000
     dtype       float64 (NumPy's default)
 
-Choices the document left open
+Choices the question left open
     - The posted loop uses ``bh1`` and ``dh1``, names that are never defined; they are read
       as ``bh`` and ``dh`` (the only reading under which the code runs).
     - ``dh[h <= 0] = 0`` gives the ReLU a derivative of 0 at exactly 0, as ``nnscratch.ReLU`` does.
-    - The random numbers come from ``numpy.random.default_rng(seed)`` in the document's order
+    - The random numbers come from ``numpy.random.default_rng(seed)`` in the question's order
       (x, noise, first weights, second weights), not from NumPy's legacy global generator.
 
 Why it fails
