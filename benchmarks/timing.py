@@ -89,7 +89,7 @@ def page_faults(step: Callable[[], object], steps: int = 20) -> float | None:
 
     A fault is the kernel handing a fresh page to memory touched for the first time; the allocator
     gives the top of its heap back after a step that freed several large arrays, and the next step
-    faults it in again, at about a microsecond a page on these machines. Counted after the timing,
+    faults it in again, which costs time in every step. Counted after the timing,
     in steady state.
     """
     try:

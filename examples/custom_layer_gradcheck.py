@@ -1,16 +1,19 @@
-"""Property-test a layer you wrote yourself, in three lines.
+"""
+Property-test a layer you wrote yourself
+========================================
 
-PReLU is a ReLU whose negative slope ``a`` is learned, one per feature:
+PReLU is a ReLU whose negative slope ``a`` is learned, one per feature::
 
     y = x            where x > 0
-    y = a · x        elsewhere              x: (N, D), a: (D,)
+    y = a * x        elsewhere              x: (N, D), a: (D,)
 
-Its backward has two gradients to get right: dL/dx = grad_out · (1 or a) and
-dL/da = Σ_n grad_out · x over the rows where x <= 0 (a is shared by every row, so
+Its backward has two gradients to get right: dL/dx = grad_out * (1 or a), and
+dL/da = sum over the rows where x <= 0 of grad_out * x (``a`` is shared by every row, so
 its gradient is summed over the batch). ``kink_state`` tells the checker which side of
 the kink at 0 each input was on, so inputs exactly at 0 are checked as subgradients
 instead of failing.
 
+Three lines test it on every batch shape and every finite input Hypothesis can think of.
 Run it with ``python examples/custom_layer_gradcheck.py`` (or collect it with pytest).
 """
 

@@ -1,13 +1,15 @@
-"""Write a loss of your own as an ``ns.Loss`` subclass, and check its gradient.
+"""
+A loss of your own, gradient-checked
+====================================
 
-A loss needs two methods; the base class does the rest (argument checks, the reduction,
-scaling the gradient to match it):
+Write a loss as an ``ns.Loss`` subclass. It needs two methods; the base class does the
+rest (argument checks, the reduction, scaling the gradient to match it)::
 
     elementwise(pred, target)   one loss value per element; keep what the derivative needs
     elementwise_grad()          d (elementwise loss) / d pred, the same shape
 
 The loss used here is the relative L1 loss of the wide-range reproduction,
-|pred - target| / scale, where ``scale`` is a per-sample normaliser. It is written in
+abs(pred - target) / scale, where ``scale`` is a per-sample normaliser. It is written in
 ``nnscratch/repro/wide_range.py`` (``RelativeL1Loss``, about twenty lines): ``elementwise``
 keeps ``pred - target`` and divides it by the scale, ``elementwise_grad`` returns
 sign(pred - target) / scale. Because ``Loss.__call__`` takes only (pred, target), the class

@@ -1,22 +1,34 @@
-"""The same training on the GPU: the square-root network and a larger MLP on CuPy, when available.
+"""
+The same training on the GPU
+============================
 
-nnscratch code does not change between backends: layers ask their arrays which module
-(NumPy or CuPy) to use. Only where the arrays live changes: build the model with
-``backend="cupy"`` (or ``model.to("cupy")``) and move the data with ``to_backend``.
-Without CuPy or a GPU this script says so and runs on NumPy instead.
+The square-root network and a larger MLP on CuPy, when available. nnscratch code does not
+change between backends: layers ask their arrays which module (NumPy or CuPy) to use. Only
+where the arrays live changes: build the model with ``backend="cupy"`` (or
+``model.to("cupy")``) and move the data with ``to_backend``. Without CuPy or a GPU this
+script says so and runs on NumPy instead.
+
+.. code-block:: console
 
     pip install -e '.[gpu]'          # CuPy for CUDA 12
     python examples/gpu_training.py
+
+Each network trains 200 steps; with ``NNSCRATCH_QUICK_EXAMPLES=1``, as the documentation build
+sets it, 20.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 
 import nnscratch as ns
 from nnscratch import optim
+
+# The documentation build runs every example; 20 steps show the same thing, sooner.
+STEPS = 20 if os.environ.get("NNSCRATCH_QUICK_EXAMPLES") else 200
 
 
 def train(backend: str, sizes: list[int], n: int, steps: int, seed: int = 0) -> tuple[float, float]:
@@ -45,9 +57,9 @@ def main() -> None:
     for backend in backends:
         big = 16384 if backend == "cupy" else 1024  # a batch where a GPU pays; a smaller one on the CPU
         for sizes, n in (([1, 10, 1], 500), ([64, 256, 256, 1], big)):
-            loss, per_step = train(backend, sizes, n, steps=200)
+            loss, per_step = train(backend, sizes, n, steps=STEPS)
             print(
-                f"{backend:5s}  MLP {sizes!s:18s} batch {n:6d}: loss after 200 steps {loss:.4f}, "
+                f"{backend:5s}  MLP {sizes!s:18s} batch {n:6d}: loss after {STEPS} steps {loss:.4f}, "
                 f"{per_step * 1e3:.2f} ms per step"
             )
 

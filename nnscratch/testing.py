@@ -125,6 +125,7 @@ def assert_gradients_match(
     - a module alone: :func:`~nnscratch.gradcheck.check_module` at input x;
     - a module with ``loss`` and ``target``: :func:`~nnscratch.gradcheck.check_model`;
     - a Loss: :func:`~nnscratch.gradcheck.check_loss` with pred = x.
+
     ``options`` go to the check (``fast``, ``rng`` (default 0), ``richardson``, ``dtype``...).
     Raises :class:`~nnscratch.errors.GradientError` (an AssertionError) with the report.
     """

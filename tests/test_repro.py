@@ -104,6 +104,24 @@ def test_cli_list_names_every_scenario_and_variant(capsys):
             assert variant in out
 
 
+@pytest.mark.parametrize("name", repro.names())
+def test_every_scenario_cites_its_question_not_a_file(name, capsys):
+    scenario = repro.get(name)
+    assert scenario.question and scenario.site
+    assert scenario.url == "" or scenario.url.startswith("https://")
+    assert main(["repro", "list"]) == 0
+    out = capsys.readouterr().out
+    assert f'"{scenario.question}", {scenario.site}' in out
+    if scenario.url:
+        assert scenario.url in out
+    assert ".txt" not in out and "document" not in out and "shared" not in out
+
+
+def test_the_two_questions_with_known_addresses_link_to_them():
+    assert repro.get("poly32").url == "https://stats.stackexchange.com/questions/544195"
+    assert repro.get("wide-range").url == "https://datascience.stackexchange.com/questions/124637"
+
+
 def test_cli_runs_a_variant_prints_json_and_writes_figures(tmp_path, capsys):
     assert main(["repro", "sqrt", "--variant", "standardised", "--quick", "--json", "--out", str(tmp_path)]) == 0
     (result,) = json.loads(capsys.readouterr().out)
@@ -114,5 +132,7 @@ def test_cli_runs_a_variant_prints_json_and_writes_figures(tmp_path, capsys):
 def test_cli_table_verdict_and_doctor(tmp_path, capsys):
     assert main(["repro", "sqrt", "--variant", "failure", "--quick", "--doctor", "--out", "none"]) == 0
     out = capsys.readouterr().out
+    assert "== sqrt: " in out and 'question: "Neural network for univariate regression' in out
+    assert ".txt" not in out and "(document" not in out
     assert "relative_mse" in out and "[failure]" in out and "straight line" in out
     assert "Doctor on failure" in out and "UNSCALED_INPUT" in out

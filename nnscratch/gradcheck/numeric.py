@@ -103,19 +103,28 @@ def default_steps(x: Any, dtype: Any = np.float64, richardson: bool = False) -> 
 class FiniteDifference:
     """What the stencils found, one entry per line (element or direction); NumPy arrays.
 
-    grad: the derivative estimate (central difference, or Richardson's).
-    error: its estimated absolute error (truncation + rounding).
-    step: the base step h.
-    lo, hi, interval_error: the interval the true (sub)gradient must lie in, and its
-        error. ``lo == hi == grad`` where no kink was crossed; at a kink, the one-sided
-        slope of the undisturbed side, or the range between the one-sided slopes.
-    kink: the engine reported a kink inside the stencil.
-    verified: False where kinks were crossed on both sides and not all at one element, so
-        the one-sided slopes say nothing about the analytic value (lo = -inf, hi = inf).
-    suspect: the stencil has a kink's signature (for layers that report no kinks).
-    hull_lo, hull_hi, hull_error: the range of all one-sided slopes, used when a
-        suspected kink has to be checked as a subgradient.
-    evaluations: calls of f made.
+    grad
+        the derivative estimate (central difference, or Richardson's).
+    error
+        its estimated absolute error (truncation + rounding).
+    step
+        the base step h.
+    lo, hi, interval_error
+        the interval the true (sub)gradient must lie in, and its error. ``lo == hi == grad``
+        where no kink was crossed; at a kink, the one-sided slope of the undisturbed side,
+        or the range between the one-sided slopes.
+    kink
+        the engine reported a kink inside the stencil.
+    verified
+        False where kinks were crossed on both sides and not all at one element, so the
+        one-sided slopes say nothing about the analytic value (lo = -inf, hi = inf).
+    suspect
+        the stencil has a kink's signature (for layers that report no kinks).
+    hull_lo, hull_hi, hull_error
+        the range of all one-sided slopes, used when a suspected kink has to be checked
+        as a subgradient.
+    evaluations
+        calls of f made.
     """
 
     grad: np.ndarray

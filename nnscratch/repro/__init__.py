@@ -7,7 +7,7 @@
 >>> print(result.verdict)                                  # doctest: +SKIP
 
 Each scenario lives in its own module (``sqrt.py``, ``sum_of_squares.py``, ...), whose
-docstring lists the document's settings and every place where the reproduction had to
+docstring lists the question's settings and every place where the reproduction had to
 choose. :mod:`.base` holds the training loop they share, :mod:`.metrics` the numbers,
 :mod:`.figures` the plots; ``nnscratch repro`` is the command line over all of it.
 """

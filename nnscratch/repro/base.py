@@ -128,6 +128,9 @@ class Scenario:
     ``runner(variant, seed, quick, callbacks, progress)`` trains and returns a :class:`Result`.
     ``expected`` maps each variant to the doctor codes that name its cause (empty: healthy).
     ``figures(results, out)`` may write scenario-specific figures and return their paths.
+    ``question``, ``site``, ``url``: the public question the scenario reproduces, cited by its
+    title, the site it was asked on, and its address (empty when the source gives none).
+    ``document`` is the same citation in one line.
     """
 
     name: str
@@ -137,6 +140,9 @@ class Scenario:
     runner: Callable[..., Result]
     expected: dict[str, tuple[str, ...]] = field(default_factory=dict)
     figures: Callable[[list[Result], Any], list[Any]] | None = None
+    question: str = ""
+    site: str = ""
+    url: str = ""
 
 
 def names() -> list[str]:

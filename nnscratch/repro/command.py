@@ -13,7 +13,14 @@ import json
 import math
 from typing import Any
 
-from .base import Result, get, names, run
+from .base import Result, Scenario, get, names, run
+
+
+def citation(scenario: Scenario) -> str:
+    """The question a scenario reproduces, as one line: its title in quotes, the site, and the link if known."""
+    if not scenario.question:
+        return ""
+    return f'"{scenario.question}", {scenario.site}' + (f", {scenario.url}" if scenario.url else "")
 
 
 def _cell(value: Any) -> str:
@@ -64,7 +71,9 @@ def run_scenario(name: str, args: argparse.Namespace) -> list[Result]:
     paths = write_figures(results, args.out) if args.out != "none" else []
     if args.json:
         return results
-    print(f"\n== {name}: {scenario.title} (document {scenario.document}) ==")
+    print(f"\n== {name}: {scenario.title} ==")
+    if scenario.question:
+        print(f"   question: {citation(scenario)}")
     for r in results:
         print(f"  {r.variant:16s} {scenario.variants[r.variant]}")
     print("\n" + metrics_table(results) + "\n")
@@ -83,7 +92,9 @@ def main(args: argparse.Namespace) -> int:
     if args.name == "list":
         for name in names():
             scenario = get(name)
-            print(f"{name:16s} {scenario.title} (document {scenario.document})")
+            print(f"{name:16s} {scenario.title}")
+            if scenario.question:
+                print(f"    question: {citation(scenario)}")
             for variant, text in scenario.variants.items():
                 print(f"    {variant:18s} {text}")
         return 0

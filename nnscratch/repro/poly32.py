@@ -1,6 +1,6 @@
-"""``poly32``: a 32-48x4-1 ReLU network that predicts one value for a degree-4 polynomial (document 000).
+"""``poly32``: a 32-48x4-1 ReLU network that predicts one value for a degree-4 polynomial (Cross Validated).
 
-The document: a fixed 4th-degree polynomial of 32 inputs in [-1, 1], sampled two ways. On
+The question: a fixed 4th-degree polynomial of 32 inputs in [-1, 1], sampled two ways. On
 "random" inputs a 32-48-48-48-48-1 ReLU network's loss drops close to 0; on inputs from the
 poster's "special" sampling the loss stays flat and every prediction is the same value.
 
@@ -15,7 +15,7 @@ Faithful settings (all variants unless they say otherwise)
                 replacement, get u ~ U(0, 1), the rest u = 0; then x = 2u - 1. The mapping sends
                 every zero to x = -1, so three quarters of the "sparse" inputs are exactly -1.
 
-Choices the document left open
+Choices the question left open
     - The polynomial's coefficients and the special rows are not available. The stand-in is a
       random sparse polynomial in u = (x + 1)/2, the coordinate the post samples in: an
       intercept and 16, 64, 128 and 256 monomials of degree 1 to 4 (variables drawn with
@@ -310,11 +310,17 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
     return [plot_targets_and_fits(results, Path(out) / "poly32_targets.png")]
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Neural network fails to learn regression task when inputs are generated from a simple analytical function"
+SITE = "Cross Validated"
+URL = "https://stats.stackexchange.com/questions/544195"
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="poly32",
     title="a 32-48x4-1 ReLU network predicts one value for a degree-4 polynomial: its loss broadcasts (32, 1) "
     "against (32,)",
-    document="000_d50f450470ecb4f4.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: special rows, targets (N,) broadcast against predictions (N, 1), Adam 5e-3, 500 epochs",
         "random-sampling": "the post's 'works' case: the sparse random rows, with the same broadcast",
@@ -331,4 +337,7 @@ SCENARIO = Scenario(
         "random-fixed": (),
     },
     figures=_figures,
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )

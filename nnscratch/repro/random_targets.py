@@ -1,6 +1,6 @@
-"""``random-targets``: a deep, narrow ReLU network asked to fit pure noise (document 002).
+"""``random-targets``: a deep, narrow ReLU network asked to fit pure noise, from a Stack Overflow question.
 
-The document: a Keras network with eleven hidden ReLU layers of 25 units is trained on
+The question: a Keras network with eleven hidden ReLU layers of 25 units is trained on
 targets drawn at random, independently of its two random inputs, and predicts about one
 value for everything. The answer: nothing can be *learned*, since the targets do not
 depend on the inputs (on new points the best guess is the mean); a large enough network
@@ -19,11 +19,11 @@ Faithful settings (the failure; the other variants say what they change)
     epochs      1000, that is 10 000 optimizer steps
     dtype       float32
 
-Choices the document left open
+Choices the question left open
     - dtype: the script hands Keras float64 tensors, but a functional model casts its inputs
       to the Input layer's dtype (float32) and the "mse" loss casts the targets to the
       predictions' dtype, so the arithmetic is float32, as here.
-    - The random numbers come from ``numpy.random.default_rng(seed)`` in the document's order
+    - The random numbers come from ``numpy.random.default_rng(seed)`` in the question's order
       (inputs, targets, then the layers' weights in order), not from NumPy's global generator
       and TensorFlow's initialiser seeds.
     - The per-layer statistics (``history.snapshots``) are measured on the first 2000 training
@@ -284,10 +284,16 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
     return [save_figure(fig, Path(out) / "random_targets_pred.png")]
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Can neural network converge to completely random function"
+SITE = "Stack Overflow"
+URL = ""
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="random-targets",
     title="a 2-25x11-1 ReLU network on random targets predicts their mean",
-    document="002_9587fbdc61bead84.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: 10 000 random targets, 2-25x11-1, uniform(±0.25) weights, Adam lr 0.01, 10 000 steps",
         "he-init": "the same network with He-uniform weights: the signal survives, the fit still does not",
@@ -297,4 +303,7 @@ SCENARIO = Scenario(
     runner=_run,
     expected={"failure": ("VANISHING_SIGNAL", "DEAD_RELU"), "he-init": ("PLATEAU",), "memorise": ()},
     figures=_figures,
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )

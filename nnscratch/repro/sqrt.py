@@ -1,6 +1,6 @@
-"""``sqrt``: a 1-10-1 ReLU network that fits √x with a straight line (document 003).
+"""``sqrt``: a 1-10-1 ReLU network that fits √x with a straight line, from a Stack Overflow question.
 
-The document: a NumPy network with one hidden layer of 10 ReLU units, trained to fit
+The question: a NumPy network with one hidden layer of 10 ReLU units, trained to fit
 y = √x + noise, only ever produces a straight line. The answer standardises x and y.
 
 Faithful settings (all variants unless they say otherwise)
@@ -11,11 +11,11 @@ Faithful settings (all variants unless they say otherwise)
     iterations  300 000
     dtype       float64 (NumPy's default)
 
-Choices the document left open
+Choices the question left open
     - The posted loop uses ``bh1`` and ``dh1``, names that are never defined; they are read
       as ``bh`` and ``dh`` (the only reading under which the code runs).
     - ``dh[h <= 0] = 0`` gives the ReLU a derivative of 0 at exactly 0, as ``nnscratch.ReLU`` does.
-    - The random numbers come from ``numpy.random.default_rng(seed)`` in the document's order
+    - The random numbers come from ``numpy.random.default_rng(seed)`` in the question's order
       (x, noise, first weights, second weights), not from NumPy's legacy global generator.
 
 Why it fails
@@ -172,10 +172,16 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -
     )
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Neural network for univariate regression with numpy gives only linear results"
+SITE = "Stack Overflow"
+URL = ""
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="sqrt",
     title="a 1-10-1 ReLU network on raw x fits √x with a straight line",
-    document="003_5dd8e8251d8eaf30.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: raw x ~ |N(0, 1000²)|, 0.01·randn weights, step 1e-6, 300 000 steps",
         "answer-literal": "the answer's fix as written: standardise x and y, step still 1e-6",
@@ -189,4 +195,7 @@ SCENARIO = Scenario(
         "standardised": (),
         "larger-step": ("UNSCALED_INPUT", "LINEAR_REGIME"),
     },
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )

@@ -1,6 +1,6 @@
-"""``sum-of-squares``: a 2-10-5-1 ReLU network that never learns z = x² + y² (document 004).
+"""``sum-of-squares``: a 2-10-5-1 ReLU network that never learns z = x² + y² (Data Science Stack Exchange).
 
-The document: a PyTorch regression of z = x² + y² on random (x, y) does not converge. The
+The question: a PyTorch regression of z = x² + y² on random (x, y) does not converge. The
 answer points at the training loop, which never resets the gradients, and reports that this
 one change brings the summed loss to about 6.5 after 20 000 epochs; it then switches to Adam,
 minibatches and a wider network.
@@ -10,16 +10,16 @@ Faithful settings (all variants unless they say otherwise)
     network     Linear(2, 10), ReLU, Linear(10, 5), ReLU, Linear(5, 1); torch's Linear initialisation
     loss        squared error summed over the batch (``MSELoss(reduction="sum")``)
     optimizer   full-batch SGD, no momentum, step 1e-6, 20 000 epochs (one step each)
-    dtype       float32 (the document builds float32 tensors)
+    dtype       float32 (the posted code builds float32 tensors)
     bugs        ``zero_grad`` never called (``train_loop(..., zero_grad=False)``), and targets of shape
                 (N,) against predictions (N, 1), which torch broadcasts to an (N, N) comparison
                 (reproduced by ``MSELoss(reduction="sum", broadcast=True)``)
 
-Choices the document left open
-    - Random numbers come from ``numpy.random.default_rng(seed)`` in the document's order (x, y,
-      the split's permutation, the weights); the document's split seed (42) cannot be carried
+Choices the question left open
+    - Random numbers come from ``numpy.random.default_rng(seed)`` in the question's order (x, y,
+      the split's permutation, the weights); the question's split seed (42) cannot be carried
       over, since its permutation is scikit-learn's, so the split is drawn from the same generator.
-    - The document stops when the loss falls below 0.001; no variant gets there, so that test is left out.
+    - The posted loop stops when the loss falls below 0.001; no variant gets there, so that test is left out.
     - The answer's minibatch indices (drawn with replacement, 64 per step) come from
       ``default_rng(seed + 10_000)``; its network is built with the same torch initialisation.
 
@@ -322,10 +322,16 @@ def figures(results: list[Result], out: Any) -> list[Path]:
     return [_plot_gradients(results, out), _plot_predictions(results, out)]
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Pytorch Neural Network that tries to approximate z_i = x_i^2 + y_i^2 not converging to solution"
+SITE = "Data Science Stack Exchange"
+URL = "https://datascience.stackexchange.com/questions/115368"
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="sum-of-squares",
     title="a 2-10-5-1 ReLU network never learns x² + y²: a forgotten zero_grad and a broadcasting target",
-    document="004_145affe31f5033d7.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: no zero_grad, (N,) targets broadcast against (N, 1) predictions, SGD 1e-6",
         "only-accumulation": "zero_grad still missing, targets shaped (N, 1)",
@@ -344,4 +350,7 @@ SCENARIO = Scenario(
         "answer": (),
     },
     figures=figures,
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )

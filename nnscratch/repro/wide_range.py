@@ -1,6 +1,6 @@
-"""``wide-range``: a log-exp network that fails on inputs spanning nine orders of magnitude (document 001).
+"""``wide-range``: a log-exp network that fails on inputs over nine orders of magnitude (Data Science SE).
 
-The document: a PyTorch network should learn y = x5/x2 − (x1 − x2)/(2·x3·x4) · x2/x1 from five
+The question: a PyTorch network should learn y = x5/x2 − (x1 − x2)/(2·x3·x4) · x2/x1 from five
 inputs whose ranges run from 1e-6 to 5e4. It takes the log of the inputs, two Linear layers with
 nothing in between, an exp, and a Linear output, and is trained with a relative L1 loss. The loss
 stays large and bounces; the author blames the spread of the input ranges.
@@ -13,7 +13,7 @@ Faithful settings (all variants unless they say otherwise)
     optimizer   Adam, lr 0.01; ReduceLROnPlateau (factor 0.1, patience 1000) stepped with every batch's loss
     iterations  50 000
 
-Choices the document left open
+Choices the question left open
     - The text's bounds differ from the code's for x3 and x5 (text: 1000 <= x3 <= 50 000 and
       1 <= x5 <= 10 000). The code's ranges are the default; ``stated`` variants swap in the text's
       bounds and keep the code's kinds of draw (x3 uniform, x5 an integer).
@@ -382,10 +382,16 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
     return [save_figure(fig, Path(out) / "wide_range_errors.png")]
 
 
+# The public question this scenario reproduces (what `nnscratch repro` prints as its source).
+QUESTION = "Neural Net not able to learn simple analytical equation"
+SITE = "Data Science Stack Exchange"
+URL = "https://datascience.stackexchange.com/questions/124637"
+CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
 SCENARIO = Scenario(
     name="wide-range",
     title="a log-exp network on inputs spanning nine orders of magnitude, trained with a misnormalised L1 loss",
-    document="001_8b4a47bcdf058ede.txt",
+    document=CITATION,
     variants={
         "failure": "as posted: loss divided by x5/x2, raw log inputs, per-batch plateau schedule, float32",
         "stated-ranges": "as posted, with the text's bounds for x3 and x5 instead of the code's",
@@ -408,4 +414,7 @@ SCENARIO = Scenario(
         "fixed-stated": (),
     },
     figures=_figures,
+    question=QUESTION,
+    site=SITE,
+    url=URL,
 )
