@@ -18,7 +18,7 @@ from .backend import get_backend, xp_for
 from .errors import ConfigError
 from .module import Module, Parameter, float_dtype
 from .rng import as_generator
-from .validation import check_choice, check_positive
+from .validation import check_choice, check_flag, check_positive
 
 
 class Linear(Module):
@@ -49,8 +49,8 @@ class Linear(Module):
         xp = xp_for(backend or get_backend())
         W, b = init_mod.get(init)(self.in_features, self.out_features, as_generator(rng))
         self.W = Parameter(xp.asarray(W, dtype=self.dtype))
-        self.b = Parameter(xp.asarray(b, dtype=self.dtype)) if bias else None
-        self.input_grad = bool(input_grad)
+        self.b = Parameter(xp.asarray(b, dtype=self.dtype)) if check_flag(bias, "Linear bias") else None
+        self.input_grad = check_flag(input_grad, "Linear input_grad")
 
     def forward(self, x: Any) -> Any:
         """x: (N, D) -> y: (N, H)."""
@@ -125,7 +125,7 @@ class MLP(Sequential):
             raise ConfigError(
                 f"MLP sizes must be a list of layer widths such as [1, 10, 1], got {type(sizes).__name__} {sizes!r}."
             )
-        sizes = [int(check_positive(n, f"MLP sizes[{i}]", integer=True)) for i, n in enumerate(sizes)]
+        sizes = list(sizes)  # each size is checked by the Linear layer it builds
         if len(sizes) < 2:
             raise ConfigError(f"MLP sizes needs at least an input and an output size, got {sizes}.")
         check_choice(activation, "activation", tuple(ACTIVATIONS))

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from .backend import get_array_module
-from .errors import BroadcastWarning, CallOrderError, ShapeError
+from .errors import BroadcastWarning, CallOrderError, DTypeError, ShapeError
 from .module import Module
-from .validation import as_float_array, check_choice, check_positive, check_real
+from .validation import as_float_array, check_choice, check_flag, check_positive
 
 REDUCTIONS = ("mean", "sum", "none")
 _FLOAT_SET = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set: None is not in it
@@ -51,7 +51,7 @@ class Loss(Module):
 
     def __init__(self, reduction: str = "mean", broadcast: bool = False) -> None:
         self.reduction = check_choice(reduction, "reduction", REDUCTIONS)
-        self.broadcast = bool(broadcast)
+        self.broadcast = check_flag(broadcast, "broadcast")
         self.broadcasted = False  # did the last call broadcast? (read by the training doctor)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -109,8 +109,17 @@ class Loss(Module):
         if grad_output is None:
             return 1.0
         if getattr(grad_output, "ndim", 0):
+            if not self.broadcasted and grad_output.shape != self._out[0]:
+                raise ShapeError(
+                    f"{type(self).__name__}.backward: grad_output has shape {tuple(grad_output.shape)}, the loss "
+                    f"per element has shape {tuple(self._out[0])}."
+                )
             return as_float_array(grad_output, "grad_output", self._out[1])  # float64 must not upcast float32
-        return float(check_real(grad_output, "grad_output"))  # a NumPy float64 scalar would upcast float32
+        if isinstance(grad_output, (bool, np.bool_)) or not isinstance(grad_output, (int, float, np.number)):
+            raise DTypeError(f"grad_output must be a real number, got {grad_output!r} ({type(grad_output).__name__}).")
+        if isinstance(grad_output, np.complexfloating):
+            raise DTypeError(f"grad_output must be a real number, got {grad_output!r} (complex).")
+        return float(grad_output)  # a NumPy float64 scalar would upcast a float32 gradient
 
     def _checked_grad(self, grad: Any) -> Any:
         """The loss gradient summed back to pred's shape (after a broadcast) in pred's dtype, or an error."""

@@ -303,5 +303,5 @@ def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     except TypeError as exc:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}.") from exc
     if resolved not in _FLOAT_SET:
-        raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}.")
+        raise ConfigError(f"dtype must be float32 or float64, got {dtype!r} ({resolved.name}).")
     return resolved

@@ -36,7 +36,7 @@ from .backend import backend_of, get_array_module, to_backend
 from .errors import ConfigError, ShapeError
 from .module import Module, Parameter
 from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLROnPlateau, StepLR
-from .validation import check_choice
+from .validation import check_choice, check_flag
 
 
 def _is_number(value: Any) -> bool:
@@ -78,7 +78,9 @@ def _param_groups(params: Any, owner: str) -> list[dict[str, Any]]:
     if isinstance(params, Module):
         params = params.parameters()
     if callable(params) and getattr(params, "__name__", "") == "parameters":
-        raise ConfigError(f"{owner} got the method {params.__qualname__}, not its result: call it, model.parameters().")
+        raise ConfigError(
+            f"{owner} params got the method {params.__qualname__}, not its result: call it, net.parameters()."
+        )
     if isinstance(params, Parameter):
         raise ConfigError("params must be an iterable of Parameters (e.g. net.parameters()), got one Parameter.")
     if not isinstance(params, Iterable) or isinstance(params, (str, bytes, dict)):
@@ -113,6 +115,11 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         seen: set[int] = set()
         for g, group in enumerate(_param_groups(params, type(self).__name__)):
+            unknown = sorted(set(group) - set(defaults) - {"params", "initial_lr"})
+            if unknown:
+                raise ConfigError(
+                    f"param group {g} has unknown key(s) {unknown}; {type(self).__name__} knows {sorted(defaults)}."
+                )
             group = {**defaults, **group, "params": list(group["params"])}
             for i, p in enumerate(group["params"]):
                 if not isinstance(p, Parameter):
@@ -263,7 +270,13 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(
             params,
-            dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=bool(nesterov), weight_decay=weight_decay),
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                nesterov=check_flag(nesterov, "nesterov"),
+                weight_decay=weight_decay,
+            ),
         )
 
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -352,7 +365,7 @@ class Adam(Optimizer):
                 betas=betas,
                 eps=eps,
                 weight_decay=weight_decay,
-                amsgrad=bool(amsgrad),
+                amsgrad=check_flag(amsgrad, "amsgrad"),
                 semantics=semantics,
             ),
         )
@@ -431,7 +444,14 @@ class RMSprop(Optimizer):
     ) -> None:
         super().__init__(
             params,
-            dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=bool(centered)),
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=check_flag(centered, "centered"),
+            ),
         )
 
     def _check_group(self, group: dict[str, Any]) -> None:

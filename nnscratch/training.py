@@ -27,7 +27,7 @@ from .progress import Progress
 from .rng import as_generator
 from .schedulers import ReduceLROnPlateau
 from .stopping import NonFiniteGuard
-from .validation import as_float_array, check_finite, check_positive, check_same_backend
+from .validation import as_float_array, check_finite, check_flag, check_positive, check_same_backend
 
 
 @dataclass
@@ -77,6 +77,19 @@ def train_step(
     model.backward(loss_fn.backward())  # backward: fills every p.grad
     optimizer.step()  # update
     return loss
+
+
+def check_optimizer_holds(optimizer: Any, model: Any) -> None:
+    """Refuse an optimizer that holds none of ``model``'s parameters: it would train nothing."""
+    held = getattr(optimizer, "parameters", None)
+    if not callable(held) or not callable(getattr(model, "parameters", None)):
+        return  # a duck-typed optimizer or model: nothing to compare
+    mine = {id(p) for p in model.parameters()}
+    if mine and not any(id(p) in mine for p in held()):
+        raise ConfigError(
+            "the optimizer holds none of the model's parameters (was it built for another model?): "
+            "build it from this model, e.g. optim.SGD(model.parameters(), lr=...)."
+        )
 
 
 def _check_data(X: Any, y: Any, names: tuple[str, str]) -> tuple[Any, Any]:
@@ -129,6 +142,7 @@ def _check_fit_args(
             raise ConfigError(
                 f"optimizer must have a {name}() method (e.g. nnscratch.optim.SGD), got {type(optimizer).__name__}."
             )
+    check_optimizer_holds(optimizer, model)
     if validation_data is not None and (not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2):
         raise ConfigError(
             "validation_data must be a pair (X_val, y_val), got "
@@ -176,7 +190,18 @@ def fit(
     (its ``history`` attribute holds what was recorded), the model left at its last finite
     weights; ``guard=False`` lets a diverging run go on, NaNs and all.
     """
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable) or isinstance(callbacks, (str, dict)):
+        raise ConfigError(
+            f"callbacks must be a list of nnscratch.Callback objects (e.g. [EarlyStopping()]), got {callbacks!r:.80}."
+        )
     callbacks = list(callbacks)
+    shuffle, guard, drop_last = (
+        check_flag(shuffle, "shuffle"),
+        check_flag(guard, "guard"),
+        check_flag(drop_last, "drop_last"),
+    )
+    if progress is not None:
+        check_flag(progress, "progress")
     X, y, validation_data = _check_fit_args(
         model, X, y, loss, optimizer, epochs, batch_size, scheduler, validation_data, callbacks
     )

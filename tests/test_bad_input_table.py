@@ -5,11 +5,6 @@ its message must contain (the argument's name and the value given, at least). A 
 a reasonable call that must work: NumPy scalars where a number is expected, any integer type for
 a size, read-only and non-contiguous arrays. To add a case, add a row.
 
-Rows marked ``LEAD`` fail today because of defects in the core files (layers, activations,
-losses, optimizers, training) listed in issue 16; ``LEAD_EXTRA`` rows fail for defects of the
-same files found while writing this table. Both are strict xfails: fixing the defect turns the
-row into an XPASS, which fails the run until its mark is removed.
-
 The Hypothesis tests at the end draw the bad (and the good) values instead of listing them.
 """
 
@@ -32,9 +27,6 @@ from hypothesis import strategies as st
 import nnscratch as ns
 from nnscratch import architecture, data, init, interop, optim
 from nnscratch.activations import ACTIVATIONS
-
-LEAD = pytest.mark.xfail(strict=True, reason="core: lead")
-LEAD_EXTRA = pytest.mark.xfail(strict=True, reason="core: lead (found here, not listed in issue 16)")
 
 TMP = Path(tempfile.mkdtemp(prefix="nnscratch-bad-input-"))
 atexit.register(shutil.rmtree, TMP, True)
@@ -725,19 +717,18 @@ for value, shown in ((0, "0"), (-1, "-1"), (2.5, "2.5"), ("3", "'3'"), (True, "T
     bad(f"linear_in_features_{shown}", lambda v=value: ns.Linear(v, 2), ns.ConfigError, "in_features", shown)
     bad(f"linear_out_features_{shown}", lambda v=value: ns.Linear(2, v), ns.ConfigError, "out_features", shown)
 bad("linear_float64_size", lambda: ns.Linear(np.float64(3.0), 2), ns.ConfigError, "in_features", "3.0")
-bad("linear_dtype_banana", lambda: ns.Linear(3, 2, dtype="banana"), ns.ConfigError, "dtype", "banana", mark=LEAD)
+bad("linear_dtype_banana", lambda: ns.Linear(3, 2, dtype="banana"), ns.ConfigError, "dtype", "banana")
 bad("linear_dtype_float16", lambda: ns.Linear(3, 2, dtype="float16"), ns.ConfigError, "dtype", "float16")
 bad("linear_dtype_complex", lambda: ns.Linear(3, 2, dtype=complex), ns.ConfigError, "dtype", "complex128")
 bad("linear_dtype_int", lambda: ns.Linear(3, 2, dtype=int), ns.ConfigError, "dtype", "int64")
 bad("linear_backend_tpu", lambda: ns.Linear(3, 2, backend="tpu"), ns.ConfigError, "backend", "'tpu'")
-bad("linear_bias_str", lambda: ns.Linear(3, 2, bias="yes"), ns.ConfigError, "bias", "'yes'", mark=LEAD_EXTRA)
+bad("linear_bias_str", lambda: ns.Linear(3, 2, bias="yes"), ns.ConfigError, "bias", "'yes'")
 bad(
     "linear_input_grad_str",
     lambda: ns.Linear(3, 2, input_grad="no"),
     ns.ConfigError,
     "input_grad",
     "'no'",
-    mark=LEAD_EXTRA,
 )
 for t in SCALAR_INTS:
     good(f"linear_sizes_{t.__name__}", lambda t=t: ns.Linear(t(3), t(2)))
@@ -788,9 +779,9 @@ bad(
     "(4, 2)",
 )
 
-bad("mlp_int", lambda: ns.MLP(5), ns.ConfigError, "sizes", "5", mark=LEAD)
-bad("mlp_none", lambda: ns.MLP(None), ns.ConfigError, "sizes", "None", mark=LEAD)
-bad("mlp_set", lambda: ns.MLP({3, 4}), ns.ConfigError, "sizes", "set", mark=LEAD)
+bad("mlp_int", lambda: ns.MLP(5), ns.ConfigError, "sizes", "5")
+bad("mlp_none", lambda: ns.MLP(None), ns.ConfigError, "sizes", "None")
+bad("mlp_set", lambda: ns.MLP({3, 4}), ns.ConfigError, "sizes", "set")
 bad("mlp_empty", lambda: ns.MLP([]), ns.ConfigError, "sizes", "[]")
 bad("mlp_one", lambda: ns.MLP([3]), ns.ConfigError, "sizes", "[3]")
 bad("mlp_zero_width", lambda: ns.MLP([2, 0, 1]), ns.ConfigError, "out_features", "0")
@@ -817,20 +808,18 @@ for cls in WITH_STATE:
         lambda c=cls: c().backward(np.ones((2, 2))),
         ns.CallOrderError,
         "before",
-        mark=LEAD,
     )
 for cls in ACTIVATION_CLASSES:
     n = cls.__name__
-    bad(f"{n}_str_input", lambda c=cls: c()(np.array([["a", "b"]])), ns.DTypeError, "x", "<U1", mark=LEAD)
-    bad(f"{n}_complex_input", lambda c=cls: c()(np.array([[0.5 + 2j]])), ns.DTypeError, "x", "complex128", mark=LEAD)
-    bad(f"{n}_object_input", lambda c=cls: c()(np.ones((2, 2), object)), ns.DTypeError, "x", "object", mark=LEAD_EXTRA)
+    bad(f"{n}_str_input", lambda c=cls: c()(np.array([["a", "b"]])), ns.DTypeError, "x", "<U1")
+    bad(f"{n}_complex_input", lambda c=cls: c()(np.array([[0.5 + 2j]])), ns.DTypeError, "x", "complex128")
+    bad(f"{n}_object_input", lambda c=cls: c()(np.ones((2, 2), object)), ns.DTypeError, "x", "object")
     bad(
         f"{n}_backward_wrong_shape",
         lambda c=cls: forward_then(c(), np.ones((2, 2)), lambda m: m.backward(np.ones((3, 3)))),
         ns.ShapeError,
         "grad_out",
         "(3, 3)",
-        mark=LEAD_EXTRA,
     )
     for name, x in (
         ("float32", np.ones((2, 2), np.float32)),
@@ -838,27 +827,26 @@ for cls in ACTIVATION_CLASSES:
         ("strided", strided(np.ones((2, 2)))),
     ):
         good(f"{n}_{name}_input", lambda c=cls, x=x: c()(x))
-    smooth_bool_bug = cls in (ns.Sigmoid, ns.Softplus, ns.SiLU)
-    good(f"{n}_bool_input", lambda c=cls: c()(np.ones((2, 2), bool)), mark=LEAD_EXTRA if smooth_bool_bug else None)
-bad("leaky_relu_nan", lambda: ns.LeakyReLU(math.nan), ns.ConfigError, "negative_slope", "nan", mark=LEAD)
-bad("leaky_relu_inf", lambda: ns.LeakyReLU(math.inf), ns.ConfigError, "negative_slope", "inf", mark=LEAD_EXTRA)
+    good(f"{n}_bool_input", lambda c=cls: c()(np.ones((2, 2), bool)))
+bad("leaky_relu_nan", lambda: ns.LeakyReLU(math.nan), ns.ConfigError, "negative_slope", "nan")
+bad("leaky_relu_inf", lambda: ns.LeakyReLU(math.inf), ns.ConfigError, "negative_slope", "inf")
 bad("leaky_relu_str", lambda: ns.LeakyReLU("a"), ns.ConfigError, "negative_slope", "'a'")
 bad("leaky_relu_bool", lambda: ns.LeakyReLU(True), ns.ConfigError, "negative_slope", "True")
-good("leaky_relu_float32", lambda: ns.LeakyReLU(np.float32(0.1)), mark=LEAD)
+good("leaky_relu_float32", lambda: ns.LeakyReLU(np.float32(0.1)))
 good("leaky_relu_float64", lambda: ns.LeakyReLU(np.float64(0.1)))
 bad("log_of_negative", lambda: ns.Log()(np.array([[-1.0, 2.0]])), ns.DomainError, "non-positive", "-1.0")
 
 
 # === core: losses ======================================================================================
 
-bad("huber_delta_str", lambda: ns.HuberLoss(delta="1"), ns.ConfigError, "delta", "'1'", mark=LEAD)
-bad("huber_delta_none", lambda: ns.HuberLoss(delta=None), ns.ConfigError, "delta", "None", mark=LEAD)
-bad("huber_delta_inf", lambda: ns.HuberLoss(delta=math.inf), ns.ConfigError, "delta", "inf", mark=LEAD)
-bad("huber_delta_bool", lambda: ns.HuberLoss(delta=True), ns.ConfigError, "delta", "True", mark=LEAD_EXTRA)
+bad("huber_delta_str", lambda: ns.HuberLoss(delta="1"), ns.ConfigError, "delta", "'1'")
+bad("huber_delta_none", lambda: ns.HuberLoss(delta=None), ns.ConfigError, "delta", "None")
+bad("huber_delta_inf", lambda: ns.HuberLoss(delta=math.inf), ns.ConfigError, "delta", "inf")
+bad("huber_delta_bool", lambda: ns.HuberLoss(delta=True), ns.ConfigError, "delta", "True")
 bad("huber_delta_nan", lambda: ns.HuberLoss(delta=math.nan), ns.ConfigError, "delta", "nan")
 bad("huber_delta_zero", lambda: ns.HuberLoss(delta=0), ns.ConfigError, "delta", "0")
 bad("loss_reduction_int", lambda: ns.MSELoss(reduction=3), ns.ConfigError, "reduction", "3")
-bad("loss_broadcast_str", lambda: ns.MSELoss(broadcast="no"), ns.ConfigError, "broadcast", "'no'", mark=LEAD_EXTRA)
+bad("loss_broadcast_str", lambda: ns.MSELoss(broadcast="no"), ns.ConfigError, "broadcast", "'no'")
 for loss_cls in (ns.MSELoss, ns.L1Loss, ns.HuberLoss):
     n = loss_cls.__name__
     bad(
@@ -897,7 +885,6 @@ bad(
     ns.DTypeError,
     "grad_output",
     "'a'",
-    mark=LEAD_EXTRA,
 )
 bad(
     "loss_backward_complex",
@@ -905,7 +892,6 @@ bad(
     ns.DTypeError,
     "grad_output",
     "(1+2j)",
-    mark=LEAD_EXTRA,
 )
 bad(
     "loss_backward_shape",
@@ -913,7 +899,6 @@ bad(
     ns.ShapeError,
     "grad_output",
     "(3, 3)",
-    mark=LEAD_EXTRA,
 )
 
 
@@ -935,8 +920,8 @@ bad("sgd_momentum_negative", lambda: sgd(momentum=-1), ns.ConfigError, "momentum
 bad("sgd_momentum_str", lambda: sgd(momentum="a"), ns.ConfigError, "momentum", "'a'")
 bad("sgd_weight_decay_negative", lambda: sgd(weight_decay=-1), ns.ConfigError, "weight_decay", "-1")
 bad("sgd_nesterov_without_momentum", lambda: sgd(nesterov=True), ns.ConfigError, "nesterov", "momentum=0.0")
-bad("sgd_nesterov_str", lambda: sgd(nesterov="yes", momentum=0.9), ns.ConfigError, "nesterov", "'yes'", mark=LEAD_EXTRA)
-bad("adam_betas_float", lambda: optim.Adam(net().parameters(), betas=0.9), ns.ConfigError, "betas", "0.9", mark=LEAD)
+bad("sgd_nesterov_str", lambda: sgd(nesterov="yes", momentum=0.9), ns.ConfigError, "nesterov", "'yes'")
+bad("adam_betas_float", lambda: optim.Adam(net().parameters(), betas=0.9), ns.ConfigError, "betas", "0.9")
 bad("adam_betas_single", lambda: optim.Adam(net().parameters(), betas=(0.9,)), ns.ConfigError, "betas", "(0.9,)")
 bad("adam_beta2_one", lambda: optim.Adam(net().parameters(), betas=(0.9, 1.0)), ns.ConfigError, "betas[1]", "1.0")
 bad("adam_eps_negative", lambda: optim.Adam(net().parameters(), eps=-1), ns.ConfigError, "eps", "-1")
@@ -947,7 +932,6 @@ bad(
     ns.ConfigError,
     "amsgrad",
     "'x'",
-    mark=LEAD_EXTRA,
 )
 bad("rmsprop_alpha", lambda: optim.RMSprop(net().parameters(), alpha=2), ns.ConfigError, "alpha", "2")
 bad(
@@ -956,7 +940,6 @@ bad(
     ns.ConfigError,
     "centered",
     "'x'",
-    mark=LEAD_EXTRA,
 )
 bad("optimizer_no_params", lambda: optim.SGD([], lr=0.1), ns.ConfigError, "no parameters")
 bad("optimizer_arrays", lambda: optim.SGD([np.ones(3)], lr=0.1), ns.ConfigError, "params[0]", "ndarray")
@@ -967,49 +950,42 @@ bad(
     ns.ConfigError,
     "params",
     "net.parameters()",
-    mark=LEAD,
 )
-bad("optimizer_group_without_params", lambda: optim.SGD([{"lr": 0.1}], lr=0.1), ns.ConfigError, "params", mark=LEAD)
+bad("optimizer_group_without_params", lambda: optim.SGD([{"lr": 0.1}], lr=0.1), ns.ConfigError, "params")
 bad(
     "optimizer_group_params_int",
     lambda: optim.SGD([{"params": 3}], lr=0.1),
     ns.ConfigError,
     "params",
     "3",
-    mark=LEAD_EXTRA,
 )
 bad(
     "optimizer_group_unknown_key",
     lambda: optim.SGD([{"params": net().parameters(), "lrr": 0.1}], lr=0.1),
     ns.ConfigError,
     "'lrr'",
-    mark=LEAD_EXTRA,
 )
 bad("optimizer_state_junk", lambda: sgd().load_state_dict(3), ns.ConfigError, "state_dict", "int")
 for t in SCALAR_FLOATS:
-    good(
-        f"sgd_lr_{t.__name__}", lambda t=t: sgd(lr=t(0.01), momentum=t(0.9)), mark=LEAD if t is not np.float64 else None
-    )
+    good(f"sgd_lr_{t.__name__}", lambda t=t: sgd(lr=t(0.01), momentum=t(0.9)))
     good(
         f"adam_betas_{t.__name__}",
         lambda t=t: optim.Adam(net().parameters(), lr=t(0.01), betas=(t(0.5), t(0.75))),
-        mark=LEAD if t is not np.float64 else None,
     )
-good("sgd_lr_numpy_int", lambda: sgd(lr=np.int64(1)), mark=LEAD)
-good("lr_setter_float32", lambda: setattr(sgd(), "lr", np.float32(0.1)), mark=LEAD)
+good("sgd_lr_numpy_int", lambda: sgd(lr=np.int64(1)))
+good("lr_setter_float32", lambda: setattr(sgd(), "lr", np.float32(0.1)))
 good("optimizer_from_module", lambda: optim.Adam(net()))
 
 
 # === core: fit =========================================================================================
 
-bad("fit_callbacks_none", lambda: fit(callbacks=None), ns.ConfigError, "callbacks", "None", mark=LEAD)
+bad("fit_callbacks_none", lambda: fit(callbacks=None), ns.ConfigError, "callbacks", "None")
 bad(
     "fit_callbacks_not_list",
     lambda: fit(callbacks=ns.EarlyStopping()),
     ns.ConfigError,
     "callbacks",
     "EarlyStopping",
-    mark=LEAD_EXTRA,
 )
 bad(
     "fit_optimizer_of_another_model",
@@ -1017,10 +993,9 @@ bad(
     ns.ConfigError,
     "optimizer",
     "none of the model's parameters",
-    mark=LEAD,
 )
-bad("fit_guard_str", lambda: fit(guard="no"), ns.ConfigError, "guard", "'no'", mark=LEAD_EXTRA)
-bad("fit_progress_str", lambda: fit(progress="x"), ns.ConfigError, "progress", "'x'", mark=LEAD_EXTRA)
+bad("fit_guard_str", lambda: fit(guard="no"), ns.ConfigError, "guard", "'no'")
+bad("fit_progress_str", lambda: fit(progress="x"), ns.ConfigError, "progress", "'x'")
 bad("fit_shuffle_str", lambda: fit(shuffle="no"), ns.ConfigError, "shuffle", "'no'")
 bad("fit_drop_last_str", lambda: fit(drop_last="x"), ns.ConfigError, "drop_last", "'x'")
 for value, shown in ((0, "0"), (-1, "-1"), (2.0, "2.0"), (True, "True"), ("2", "'2'")):

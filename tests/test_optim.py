@@ -204,7 +204,7 @@ def test_optimizer_accepts_a_module_and_owns_its_state():
 
 def test_optimizer_refuses_the_parameters_method_and_groups_without_params():
     net = ns.MLP([2, 3, 1], rng=0)
-    with pytest.raises(ns.ConfigError, match=r"call it, model.parameters\(\)"):
+    with pytest.raises(ns.ConfigError, match=r"call it, net.parameters\(\)"):
         optim.Adam(net.parameters)
     with pytest.raises(ns.ConfigError, match="'params' key"):
         optim.SGD([{"lr": 0.1}], lr=0.1)

@@ -557,7 +557,6 @@ def test_valid_scheduler_state_restores(tmp_path):
         assert fresh.state_dict() == ckpt.scheduler_state
 
 
-@pytest.mark.xfail(strict=True, reason="needs optim.load_state_dict validation")
 @pytest.mark.parametrize(
     ("key", "value", "words"),
     [
