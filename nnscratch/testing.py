@@ -21,8 +21,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as exc:
+    raise ModuleNotFoundError(
+        f"nnscratch.testing needs Hypothesis, which is not installed ({exc}): pip install 'nnscratch[test]'",
+        name="hypothesis",
+    ) from exc
 
 from .activations import ACTIVATIONS, make_activation
 from .gradcheck import GradcheckReport, check_loss, check_model, check_module

@@ -6,21 +6,22 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import problems
-from benchmarks.cases import Settings
-from benchmarks.contenders import UnavailableError, handwritten_step, nnscratch_step, torch_step
-from benchmarks.gpu import gpu_cases
-from benchmarks.runner import main
-from benchmarks.timing import compare, page_faults, ratio
 from nnscratch.backend import cupy_available
+from nnscratch.bench import problems
+from nnscratch.bench.cases import Settings
+from nnscratch.bench.contenders import UnavailableError, handwritten_step, nnscratch_step, torch_step
+from nnscratch.bench.gpu import gpu_cases
+from nnscratch.bench.runner import main
+from nnscratch.bench.timing import compare, page_faults, ratio
 
 
 def test_quick_run_writes_report_plot_and_finite_ratios(tmp_path, capsys):
-    assert main(["--quick", "--threads", "1", "--out", str(tmp_path)]) == 0
-    text = (tmp_path / "results.md").read_text(encoding="utf-8")
+    out = tmp_path / "new" / "folder"  # created, parents too
+    assert main(["--quick", "--threads", "1", "--out", str(out)]) == 0
+    text = (out / "results.md").read_text(encoding="utf-8")
     assert "sqrt 1-10-1" in text and "numpy" in text and "Peak memory" in text
-    assert (tmp_path / "results.png").stat().st_size > 10_000
-    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert (out / "results.png").stat().st_size > 10_000
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     ratios = [r for case in data["timing"] for r in case["ratios"].values() if r is not None]
     assert ratios and all(math.isfinite(r) and r > 0 for r in ratios)
     assert all(math.isfinite(m["ratio"]) and m["peak"] > 0 for m in data["memory"])
@@ -31,6 +32,55 @@ def test_quick_run_writes_report_plot_and_finite_ratios(tmp_path, capsys):
     if "torch CPU" in mlp["ratios"]:  # the BLAS floor under nnscratch / torch is reported beside it
         assert mlp["median_seconds"]["matrix products only, torch"] > 0
         assert any("matrix products alone" in note for note in mlp["notes"])
+    # A smoke run says so, and judges no goal: its numbers are not measurements.
+    assert "smoke run" in text.splitlines()[0].lower() and "SMOKE RUN" in text
+    assert "MISSED" not in text and "met)" not in text and "goal ≤" not in text
+    assert data["smoke_run"] is True and all(case["goals"] == {} for case in data["timing"])
+    assert sorted(p.name for p in out.iterdir()) == ["results.json", "results.md", "results.png"]  # no temp files
+
+
+def test_report_judges_goals_only_in_a_full_run():
+    from nnscratch.bench.cases import CaseResult
+    from nnscratch.bench.memory import MemoryResult
+    from nnscratch.bench.report import memory_table, timing_table
+    from nnscratch.bench.timing import Timing
+
+    case = CaseResult("c", {"nnscratch": Timing("nnscratch", [2.0] * 4), "x": Timing("x", [1.0] * 4)}, goals={"x": 1.5})
+    mem = [MemoryResult("c", "nnscratch", peak=200, required=100, growth=0, steps=3)]
+    full = "\n".join(timing_table([case]) + memory_table(mem))
+    smoke = "\n".join(timing_table([case], smoke=True) + memory_table(mem, smoke=True))
+    assert full.count("MISSED") == 2 and "2.000x" in full
+    assert "MISSED" not in smoke and "goal" not in smoke and "2.000x" in smoke
+
+
+def test_default_output_is_a_new_folder_in_the_current_directory(tmp_path, monkeypatch):
+    from nnscratch.bench.runner import default_out
+
+    monkeypatch.chdir(tmp_path)
+    first = default_out()
+    assert first.parent == tmp_path and first.name.startswith("nnscratch-bench-") and not first.exists()
+    first.mkdir()
+    second = default_out()
+    assert second != first and not second.exists()
+
+
+def test_unwritable_out_is_a_usage_error_before_anything_runs(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["--quick", "--out", str(blocker / "sub")]) == 2
+    err = capsys.readouterr()
+    assert err.err.startswith("nnscratch: error: --out") and len(err.err.strip().splitlines()) == 1
+    assert "sqrt 1-10-1" not in err.out  # nothing was timed
+
+
+def test_python_dash_m_names_itself():
+    import subprocess
+    import sys
+
+    for module in ("nnscratch.bench", "nnscratch.bench.doctor", "nnscratch.bench.bench_gradcheck"):
+        out = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"usage: python -m {module} "), out.stdout[:200]
 
 
 @pytest.mark.parametrize(
@@ -71,14 +121,14 @@ def test_compare_alternates_and_ratio_is_per_round():
     assert ratio(timings, "a", "b") == 2.5  # median of 2, 4, 3, 1
 
 
-def test_nnscratch_bench_delegates_to_the_suite(monkeypatch):
-    import benchmarks.runner as runner
+def test_nnscratch_bench_delegates_to_the_suite(monkeypatch, tmp_path):
+    import nnscratch.bench.runner as runner
     from nnscratch.cli import main as cli_main
 
     seen = []
-    monkeypatch.setattr(runner, "main", lambda argv: seen.append(argv) or 0)
-    assert cli_main(["bench", "--quick", "--threads", "1", "--out", "somewhere"]) == 0
-    assert seen == [["--out", "somewhere", "--threads", "1", "--quick"]]
+    monkeypatch.setattr(runner, "run", lambda quick, out, notes: seen.append((quick, out)) or ("report", []))
+    assert cli_main(["bench", "--quick", "--threads", "1", "--out", str(tmp_path / "b")]) == 0
+    assert seen == [(True, tmp_path / "b")]
 
 
 def test_gpu_part_skips_cleanly_without_a_gpu():
@@ -101,11 +151,11 @@ def test_gradcheck_part_reports_what_issue_4s_run_returns(monkeypatch):
     import sys
     import types
 
-    from benchmarks.runner import gradcheck_section
+    from nnscratch.bench.runner import gradcheck_section
 
-    fake = types.ModuleType("benchmarks.bench_gradcheck")
+    fake = types.ModuleType("nnscratch.bench.bench_gradcheck")
     fake.run = lambda quick=False: [{"mode": "full", "quick": quick}]
-    monkeypatch.setitem(sys.modules, "benchmarks.bench_gradcheck", fake)
+    monkeypatch.setitem(sys.modules, "nnscratch.bench.bench_gradcheck", fake)
     assert gradcheck_section(True) == ["| mode | quick |", "|---|---|", "| full | True |"]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nnscratch as ns
-from benchmarks.doctor.cases import CASES, train
+from nnscratch.bench.doctor.cases import CASES, train
 from nnscratch.callbacks import TrainingContext
 from nnscratch.cli import main
 from nnscratch.doctor import CODES, Doctor, Finding, Thresholds, checkup, diagnose

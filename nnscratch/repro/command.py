@@ -1,9 +1,11 @@
-"""``nnscratch repro``: run reproductions, print their metrics side by side, write their figures.
+"""Reproduce documented training failures and their fixes: run the variants, print their metrics
+side by side, say what happened and why, and write the figures.
 
-nnscratch repro list
-nnscratch repro sqrt                         # every variant, figures in figures/
-nnscratch repro sqrt --variant failure --doctor
-nnscratch repro all --quick --json
+examples:
+  nnscratch repro list                             # the scenarios and their variants
+  nnscratch repro sqrt                             # every variant, figures in figures/
+  nnscratch repro sqrt --variant failure --doctor  # one variant, watched by the training doctor
+  nnscratch repro all --quick --json               # shorter runs, results as JSON
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import math
 from typing import Any
 
+from ..errors import ConfigError
 from .base import Result, Scenario, get, names, run
 
 
@@ -100,8 +103,7 @@ def main(args: argparse.Namespace) -> int:
         return 0
     todo = names() if args.name == "all" else [args.name]
     if args.variant and len(todo) > 1:
-        print("--variant needs one scenario name, not 'all'.")
-        return 2
+        raise ConfigError("--variant needs one scenario name, not 'all'.")
     everything = [r for name in todo for r in run_scenario(name, args)]
     if args.json:
         print(json.dumps([r.to_dict() for r in everything], indent=2, default=str))
@@ -110,13 +112,20 @@ def main(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     """Add ``repro`` to the ``nnscratch`` command's subparsers."""
-    p = sub.add_parser("repro", help="reproduce a documented training failure and its fix, with figures")
+    p = sub.add_parser(
+        "repro",
+        help="reproduce a documented training failure and its fix, with figures",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("name", choices=["list", "all", *names()], help="a scenario, 'all', or 'list'")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--variant", help="run only this variant (default: all of them)")
     group.add_argument("--all-variants", action="store_true", help="run every variant (the default)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default: 0)")
-    p.add_argument("--out", default="figures", help="folder for the PNG figures, or 'none' (default: figures)")
+    p.add_argument(
+        "--out", default="figures", metavar="DIR", help="folder for the PNG figures, or 'none' (default: figures)"
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
     p.add_argument("--quick", action="store_true", help="shorter runs, only where the symptom is already plain")
     p.add_argument("--doctor", action="store_true", help="watch each variant with the training doctor")

@@ -276,7 +276,7 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, epochs: int) 
 
 def plot_targets_and_fits(results: list[Result], path: Path) -> Path:
     """Target histograms of each sampling, then per variant the predictions against the targets."""
-    from .figures import panels, save_figure
+    from .figures import panels, save_figure, variant_title
 
     fig, axes = panels(len(results) + 1, width=4.2, height=3.4)
     seen: dict[str, np.ndarray] = {}
@@ -287,22 +287,21 @@ def plot_targets_and_fits(results: list[Result], path: Path) -> Path:
     for i, (kind, y) in enumerate(sorted(seen.items())):
         axes[0].hist(y, bins=bins, density=True, alpha=0.6, color=f"C{i}", label=f"{kind} rows (std {y.std():.3g})")
     axes[0].set(xlabel="target y", ylabel="density", title="targets of the two samplings")
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7, loc="upper left")
     for ax, r in zip(axes[1:], results):
         rows = np.random.default_rng(0).choice(len(r.y), min(1000, len(r.y)), replace=False)
         y, pred = r.y.ravel()[rows], np.asarray(r.predict(r.X[rows])).ravel()
         lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
-        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="prediction = target")
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
         ax.scatter(y, pred, s=4, alpha=0.4, color="C3" if r.settings["broadcast"] else "C2")
-        ax.set(
-            xlabel="target y",
-            ylabel="prediction",
-            title=f"{r.variant} ({r.settings['sampling']} rows): rel. MSE {r.metrics['relative_mse']:.3g}",
-        )
+        ax.set(xlabel="target y", ylabel="prediction")
+        variant_title(ax, r, f"{r.settings['sampling']} rows, rel. MSE {r.metrics['relative_mse']:.3g}")
         ax.title.set_fontsize(9)
-        ax.legend(fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
-    fig.suptitle("poly32: the targets' distributions, and predictions against targets (red: broadcast loss)")
+    fig.suptitle(
+        "poly32: the targets' distributions, and predictions against targets "
+        "(red points: broadcast loss; dashed: prediction = target)"
+    )
     return save_figure(fig, path)
 
 

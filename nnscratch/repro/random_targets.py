@@ -246,42 +246,37 @@ def _verdict(m: dict[str, Any], stopped: str | None, steps: int, hidden: int) ->
 
 def _figures(results: list[Result], out: Any) -> list[Path]:
     """Prediction against target per variant, on the training points and on fresh ones."""
-    from .figures import panels, save_figure
+    from matplotlib.lines import Line2D
 
-    fig, axes = panels(len(results), width=4.2, height=4.0)
+    from .figures import panels, save_figure, variant_title
+
+    fig, axes = panels(len(results), width=4.2, height=4.2)
     for ax, r in zip(axes, results):
         # At most 1000 points of each kind, picked by position: the plot must not touch the run's generator.
         take = np.linspace(0, len(r.y) - 1, min(1000, len(r.y))).astype(int)
         fresh = np.linspace(0, len(r.extras["fresh_y"]) - 1, 1000).astype(int)
-        ax.scatter(
-            r.extras["fresh_y"][fresh],
-            r.extras["fresh_pred"][fresh],
-            s=4,
-            alpha=0.4,
-            color="C1",
-            label=f"fresh points (rel. MSE {r.metrics['fresh_relative_mse']:.2f})",
+        ax.scatter(r.extras["fresh_y"][fresh], r.extras["fresh_pred"][fresh], s=4, alpha=0.4, color="C1")
+        ax.scatter(r.y[take], r.extras["train_pred"][take], s=4, alpha=0.4, color="C0")
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+        ax.axhline(float(r.y.mean()), color="0.4", ls=":", lw=0.8)
+        ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05), xlabel="target", ylabel="prediction")
+        variant_title(
+            ax,
+            r,
+            f"{r.metrics['samples']} training points\nrel. MSE: training {r.metrics['relative_mse']:.2f}, "
+            f"fresh {r.metrics['fresh_relative_mse']:.2f}",
         )
-        ax.scatter(
-            r.y[take],
-            r.extras["train_pred"][take],
-            s=4,
-            alpha=0.4,
-            color="C0",
-            label=f"training points (rel. MSE {r.metrics['relative_mse']:.2f})",
-        )
-        ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="prediction = target")
-        ax.axhline(float(r.y.mean()), color="0.4", ls=":", lw=0.8, label="targets' mean")
-        ax.set(
-            xlim=(-0.05, 1.05),
-            ylim=(-0.05, 1.05),
-            xlabel="target",
-            ylabel="prediction",
-            title=f"{r.variant} ({r.metrics['samples']} training points)",
-        )
-        ax.legend(fontsize=7, loc="upper left")
         ax.grid(alpha=0.3)
+    handles = [
+        Line2D([], [], color="C1", marker="o", ls="none", ms=4, label="fresh points"),
+        Line2D([], [], color="C0", marker="o", ls="none", ms=4, label="training points"),
+        Line2D([], [], color="k", ls="--", lw=0.8, label="prediction = target"),
+        Line2D([], [], color="0.4", ls=":", lw=0.8, label="targets' mean"),
+    ]
     fig.suptitle("random-targets: predictions against random targets (on the diagonal: memorised)")
-    return [save_figure(fig, Path(out) / "random_targets_pred.png")]
+    fig.tight_layout()
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.9), fontsize=8)
+    return [save_figure(fig, Path(out) / "random_targets_pred.png", layout=False)]
 
 
 # The public question this scenario reproduces (what `nnscratch repro` prints as its source).

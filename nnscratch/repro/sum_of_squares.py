@@ -61,7 +61,7 @@ from ..errors import BroadcastWarning
 from ..layers import MLP
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, repeat, train_loop
-from .figures import panels, save_figure
+from .figures import log_floor, note_floor, panels, plot_log, save_figure, variant_title
 from .metrics import dead_fractions, relative_mse, spread_ratio
 
 N, VAL_FRACTION, EPOCHS, QUICK_EPOCHS = 1000, 0.15, 20_000, 2_000
@@ -275,26 +275,35 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -
 
 
 def _plot_gradients(results: list[Result], out: Path) -> Path:
+    from matplotlib.lines import Line2D
+
     fig, axes = panels(len(results))
-    for ax, r in zip(axes, results):
+    curves = []
+    for r in results:
         followed, own = r.extras["grad_followed"], r.extras["grad_own"]
         steps = np.unique(np.geomspace(1, len(followed), 3000).astype(int)) - 1
+        curves.append((r, steps, followed[steps], own[steps]))
+    floor = log_floor([c[2] for c in curves] + [c[3] for c in curves])
+    for ax, (r, steps, followed, own) in zip(axes, curves):
+        drawn = {"floored": 0}
         if ZERO_GRAD[r.variant]:
-            ax.plot(steps + 1, followed[steps], color="C0", lw=1.0, label="gradient followed = this step's")
+            drawn = plot_log(ax, steps + 1, followed, floor, log_x=True, color="C0", lw=1.0)
         else:
-            ax.plot(steps + 1, followed[steps], color="C3", lw=1.0, label="gradient followed (running sum)")
-            ax.plot(steps + 1, np.maximum(own[steps], 1e-12), color="C0", lw=1.0, label="this step's own gradient")
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="optimizer step",
-            ylabel="gradient norm (all parameters)",
-            title=r.variant,
-        )
+            plot_log(ax, steps + 1, followed, floor, log_x=True, color="C3", lw=1.0)
+            drawn = plot_log(ax, steps + 1, own, floor, log_x=True, color="C0", lw=1.0)
+        if drawn["floored"]:
+            note_floor(ax, floor, "a gradient of 0")
+        ax.set(xscale="log", yscale="log", xlabel="optimizer step", ylabel="gradient norm (all parameters)")
+        variant_title(ax, r, "no zero_grad" if not ZERO_GRAD[r.variant] else "")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+    handles = [
+        Line2D([], [], color="C3", label="gradient followed: the running sum (no zero_grad)"),
+        Line2D([], [], color="C0", label="this step's own gradient (followed, with zero_grad)"),
+    ]
     fig.suptitle("sum-of-squares: without zero_grad the step follows the sum of all past gradients")
-    return save_figure(fig, out / "sum_of_squares_gradients.png")
+    fig.tight_layout()
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.95), fontsize=8)
+    return save_figure(fig, out / "sum_of_squares_gradients.png", layout=False)
 
 
 def _plot_predictions(results: list[Result], out: Path) -> Path:
@@ -302,17 +311,16 @@ def _plot_predictions(results: list[Result], out: Path) -> Path:
     for ax, r in zip(axes, results):
         z_val = r.extras["z_val"]
         ax.scatter(z_val, np.asarray(r.predict(r.extras["X_val"])).ravel(), s=6, alpha=0.6, color="C0")
-        ax.plot([0, 2], [0, 2], "k--", lw=0.8, label="prediction = target")
+        ax.plot([0, 2], [0, 2], "k--", lw=0.8)
         ax.set(
             xlabel="target z = x² + y² (validation)",
             ylabel="prediction",
             xlim=(0, 2),
             ylim=(-0.2, 2.2),
-            title=f"{r.variant}: rel. MSE {r.metrics['val_relative_mse']:.3f}",
         )
+        variant_title(ax, r, f"rel. MSE {r.metrics['val_relative_mse']:.3f}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
-    fig.suptitle("sum-of-squares: predictions on the held-out 15%")
+    fig.suptitle("sum-of-squares: predictions on the held-out 15% (dashed: prediction = target)")
     return save_figure(fig, out / "sum_of_squares_predictions.png")
 
 

@@ -352,23 +352,34 @@ def _verdict(variant: str, m: dict[str, Any], stopped: str | None, steps: int) -
 
 def _figures(results: list[Result], out: Any) -> list[Path]:
     """``wide_range_errors.png``: each variant's learning rate over training, and its fresh-sample error."""
-    from .figures import pyplot, save_figure
+    from .figures import legend_outside, log_floor, note_floor, plot_log, pyplot, save_figure, variant_style
 
     plt = pyplot()
-    fig, (rate_ax, err_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for i, r in enumerate(results):
-        style = {"color": f"C{i}", "lw": 1.6, "ls": ("-", "--", ":", "-.")[i % 4], "label": r.variant}  # some overlap
-        lr = r.extras["lr"]
-        rate_ax.plot(np.arange(1, lr.size + 1), np.maximum(lr, 1e-9), **style)
-        rel = np.sort(np.maximum(r.extras["fresh_rel_error"], 1e-8))
-        err_ax.plot(rel, np.arange(1, rel.size + 1) / rel.size, **style)
+    fig, (rate_ax, err_ax) = plt.subplots(1, 2, figsize=(13, 4.8))
+    rate_floor = log_floor([r.extras["lr"] for r in results])
+    errors = [np.sort(np.asarray(r.extras["fresh_rel_error"], dtype=np.float64)) for r in results]
+    err_floor = log_floor(errors)
+    zero_rates = zero_errors = 0
+    for i, (r, rel) in enumerate(zip(results, errors)):
+        style = {"lw": 1.6, "label": r.variant, **variant_style(i)}
+        lr = np.asarray(r.extras["lr"], dtype=np.float64)
+        zero_rates += plot_log(rate_ax, np.arange(1, lr.size + 1), lr, rate_floor, **style)["floored"]
+        # An error of exactly 0 cannot sit on a log x axis: it is drawn at the floor, and said so.
+        zero_errors += int((rel <= 0).sum())
+        err_ax.plot(np.where(rel > 0, rel, err_floor), np.arange(1, rel.size + 1) / rel.size, **style)
+    if zero_rates:
+        note_floor(rate_ax, rate_floor, "a rate of 0")
     rate_ax.set(
         yscale="log",
         xlabel="optimizer step",
-        ylabel="learning rate (floored at 1e-9)",
+        ylabel="learning rate",
         title="learning rate: the per-batch plateau spends it early",
     )
     err_ax.axvline(1.0, color="k", lw=0.8)
+    if zero_errors:
+        err_ax.annotate(
+            f"errors of 0 drawn at {err_floor:.0e}", xy=(0.01, 0.99), xycoords="axes fraction", va="top", fontsize=7
+        )
     err_ax.set(
         xscale="log",
         xlabel="|y_est - y| / |y| on fresh samples",
@@ -377,7 +388,7 @@ def _figures(results: list[Result], out: Any) -> list[Path]:
     )
     for ax in (rate_ax, err_ax):
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+    legend_outside(err_ax)
     fig.suptitle("wide-range: what each variant did to the rate, and how far its predictions are from y")
     return [save_figure(fig, Path(out) / "wide_range_errors.png")]
 

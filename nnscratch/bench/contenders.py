@@ -1,4 +1,4 @@
-"""One training step of a :class:`~benchmarks.problems.Problem`, three ways.
+"""One training step of a :class:`~nnscratch.bench.problems.Problem`, three ways.
 
 * ``nnscratch_step``: the engine as a learner uses it (``MLP``, ``MSELoss``, an optimizer
   from ``nnscratch.optim``), with ``input_grad=False``: like the other two, it does not
@@ -39,7 +39,7 @@ def _import_torch() -> Any:
     try:
         return importlib.import_module("torch")
     except ImportError as exc:
-        raise UnavailableError("torch is not installed") from exc
+        raise UnavailableError("torch is not installed (optional: `pip install torch`)") from exc
 
 
 def nnscratch_step(problem: Problem, backend: str = "numpy") -> Step:

@@ -1,7 +1,7 @@
 """The benchmark cases: which problems, which contenders, which goals.
 
-A case times the contenders of one :class:`~benchmarks.problems.Problem` in
-alternation (:func:`~benchmarks.timing.compare`) and keeps the ratios of nnscratch's
+A case times the contenders of one :class:`~nnscratch.bench.problems.Problem` in
+alternation (:func:`~nnscratch.bench.timing.compare`) and keeps the ratios of nnscratch's
 time to each other contender's. A ratio below 1 means nnscratch is faster.
 """
 
@@ -81,10 +81,11 @@ def blas_note(case: CaseResult) -> CaseResult:
     return case
 
 
-def cpu_cases(settings: Settings, quick: bool = False) -> list[CaseResult]:
+def cpu_cases(settings: Settings, quick: bool = False, log: Callable[[str], None] = lambda _: None) -> list[CaseResult]:
     """Square-root network, the 64-256-256-1 MLP (float32/64, SGD/Adam), the deep narrow network.
 
     ``quick`` shrinks the batches (MLP 128, deep narrow 100) so that a smoke run takes seconds.
+    ``log`` gets a line as each case starts.
     """
 
     def contenders(problem: problems.Problem) -> dict[str, Callable[[], Step]]:
@@ -95,10 +96,12 @@ def cpu_cases(settings: Settings, quick: bool = False) -> list[CaseResult]:
         }
 
     sqrt = problems.sqrt_problem()
+    log(f"  {sqrt.label}")
     results = [run_case(sqrt, contenders(sqrt), settings, {"hand-written NumPy": 1.10, "torch CPU": 1 / 2.5})]
     for dtype in (np.float64, np.float32):
         for optimizer in ("sgd", "adam"):
             mlp = problems.mlp_problem(dtype, optimizer, batch=128 if quick else 1024)
+            log(f"  {mlp.label}")
             torch_goal = 1.0 if dtype == np.float64 else 1.15
             builders = {
                 **contenders(mlp),
@@ -109,5 +112,6 @@ def cpu_cases(settings: Settings, quick: bool = False) -> list[CaseResult]:
                 blas_note(run_case(mlp, builders, settings, {"hand-written NumPy": 1.05, "torch CPU": torch_goal}))
             )
     deep = problems.deep_narrow_problem(batch=100 if quick else 1000)
+    log(f"  {deep.label}")
     results.append(run_case(deep, contenders(deep), settings))
     return results

@@ -85,17 +85,33 @@ def _version(module: str) -> str | None:
 
 
 def _commit() -> str:
+    """The commit of the source checkout this code runs from, or ``"installed"`` outside one.
+
+    Asking git only whether this very file is tracked keeps an installed copy (say, in a virtual
+    environment inside some other repository) from reporting that repository's commit.
+    """
+    here = Path(__file__)
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
+        tracked = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", here.name],
             capture_output=True,
             text=True,
             timeout=5,
-            cwd=Path(__file__).parent,
+            cwd=here.parent,
+        )
+        if tracked.returncode != 0:
+            return "installed"
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5, cwd=here.parent
         )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return "installed"
+
+
+def _source() -> str:
+    commit = _commit()
+    return "installed package" if commit == "installed" else f"commit {commit}"
 
 
 def describe() -> dict[str, str]:
@@ -104,7 +120,7 @@ def describe() -> dict[str, str]:
         "machine": f"{_cpu_name()}, {_cores()} cores available, {platform.system()} {platform.release()}",
         "load average": " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a",
         "python": platform.python_version(),
-        "nnscratch": f"{ns.__version__} (commit {_commit()})",
+        "nnscratch": f"{ns.__version__} ({_source()})",
         "numpy": f"{np.__version__}, BLAS {_blas_name()}, {blas_threads()} BLAS threads",
     }
     torch_version = _version("torch")

@@ -5,14 +5,16 @@ MSE loss, in float64; every checker checks the input and every parameter. torch'
 checker gets the same function written with torch operations (``x @ W + b`` on the same
 weights), on one thread by default: on matrices this small torch's thread pool only adds
 synchronisation, and on a busy machine it made each forward pass 80 times slower.
-Not a test: it prints times and ratios. ``python benchmarks/bench_gradcheck.py``
-or ``run()`` from ``python -m benchmarks``.
+Not a test: it prints times and ratios. ``python -m nnscratch.bench.bench_gradcheck``,
+or ``run()`` from ``nnscratch bench``.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -138,5 +140,13 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells)
 
 
+def main(argv: Sequence[str] | None = None, prog: str = "python -m nnscratch.bench.bench_gradcheck") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller network, one repeat: a smoke run")
+    args = parser.parse_args(argv)
+    print(_table(run(quick=args.quick)), flush=True)
+    return 0
+
+
 if __name__ == "__main__":
-    print(_table(run()))
+    sys.exit(main())

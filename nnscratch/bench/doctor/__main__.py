@@ -1,6 +1,6 @@
 """Score the doctor on the labelled runs and measure its overhead on ``fit``.
 
-``python -m benchmarks.doctor [--seeds 0 1 2] [--verbose]`` prints, per code, how many
+``python -m nnscratch.bench.doctor [--seeds 0 1 2] [--verbose]`` prints, per code, how many
 of the broken runs that demonstrate it the doctor named (recall), the share of healthy
 runs it raised any problem on (false alarms), and the wall-time ratio of ``fit`` with
 and without a Doctor at its default sampling interval.
@@ -9,9 +9,11 @@ and without a Doctor at its default sampling interval.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from statistics import median
 
 import numpy as np
@@ -83,11 +85,18 @@ def overhead(repeats: int = 15) -> tuple[float, float, float]:
     return (median(t for t, _ in times), median(t for _, t in times), median(d / p for p, d in times))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
+def main(argv: Sequence[str] | None = None, prog: str = "python -m nnscratch.bench.doctor") -> int:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=__doc__.replace("``", ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 done (the scores are printed, not judged), 2 usage error",
+    )
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0, 1, 2], metavar="SEED", help="seeds of each case (default: 0 1 2)"
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every case and seed, not only the misses")
+    args = parser.parse_args(argv)
     n_broken = sum(1 for c in CASES if c.expect)
     print(f"{len(CASES)} labelled runs ({n_broken} broken, {len(CASES) - n_broken} healthy) x seeds {args.seeds}")
     per_code, alarms, healthy = score(args.seeds, args.verbose)
@@ -102,7 +111,8 @@ def main() -> None:
         f"\noverhead on fit (4-64-64-1, 2048 rows, batch 32, 10 epochs, Doctor at its default interval, "
         f"12 probes): median {plain:.3f} s -> {doctored:.3f} s, median of paired ratios {ratio - 1:+.1%}"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""The training doctor's labelled benchmark (``python -m benchmarks.doctor``)."""

@@ -1,0 +1,1 @@
+"""The training doctor's labelled benchmark (``python -m nnscratch.bench.doctor``)."""
