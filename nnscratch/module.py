@@ -156,9 +156,9 @@ class Module:
 
     def __call__(self, x: Any) -> Any:
         x = x if self._is_usual_input(x) else self._checked_input(x)
-        known = set(vars(self)) if self._saved is None else None  # first call: see what forward keeps
+        if self._saved is None:
+            return self._first_call(x)
         out = self.forward(x)
-        self._saved = self._saved if known is None else self._kept_arrays(known)
         self._out = (out.shape, out.dtype)
         for hook in self._forward_hooks:
             hook(self, x, out)
@@ -191,8 +191,7 @@ class Module:
             grad_out = self._checked_grad_out(grad_out)
         self._out = None
         grad_in = backward(self, grad_out)
-        for name in self._saved or ():
-            setattr(self, name, None)
+        vars(self).update(dict.fromkeys(self._saved or ()))  # release what forward kept (set it to None)
         for hook in self._backward_hooks:
             hook(self, grad_out, grad_in)
         return grad_in
@@ -217,6 +216,14 @@ class Module:
                 "not the loss value."
             )
         return as_float_array(grad_out, "grad_out", dtype)  # a float64 gradient must not upcast a float32 network
+
+    def _first_call(self, x: Any) -> Any:
+        """The first forward: run it, then note which arrays it kept (:meth:`_kept_arrays`)."""
+        known = set(vars(self))
+        self._saved = ()
+        out = self(x)
+        self._saved = self._kept_arrays(known)
+        return out
 
     def _kept_arrays(self, known: set[str]) -> tuple[str, ...]:
         """The arrays the first forward stored on ``self`` (not parameters, not sub-modules).

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 
 import numpy as np
@@ -101,13 +102,50 @@ def _param_groups(params: Any, owner: str) -> list[dict[str, Any]]:
     return items
 
 
+def _with_post_hooks(step: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``step`` followed by the hooks of :meth:`Optimizer.register_step_post_hook`."""
+
+    @wraps(step)
+    def run(self: Optimizer) -> None:
+        step(self)
+        for hook in self._step_post_hooks:
+            hook(self)
+
+    return run
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` and walks them in ``step()``.
 
     ``params`` is a Module, an iterable of Parameters, or an iterable of dicts
     ``{"params": [...], "lr": ...}`` (per-group hyper-parameters, as in torch).
-    Subclasses write ``_update(p, group)``, which changes ``p.data`` in place from ``p.grad``.
+    Subclasses write ``_update(p, group)``, which changes ``p.data`` in place from ``p.grad``,
+    or their own ``step()``; either way the step's post-hooks run after it.
     """
+
+    _step_post_hooks: tuple[Callable[[Any], None], ...] = ()
+    _error_hooks: tuple[Callable[[BaseException], None], ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_post_hooks(cls.__dict__["step"])  # type: ignore[method-assign]
+
+    def register_step_post_hook(self, hook: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``hook(optimizer)`` after every ``step()`` (torch's name); returns a remover."""
+        self._step_post_hooks = (*self._step_post_hooks, hook)
+        return lambda: setattr(self, "_step_post_hooks", tuple(h for h in self._step_post_hooks if h is not hook))
+
+    def register_error_hook(self, hook: Callable[[BaseException], None]) -> Callable[[], None]:
+        """Call ``hook(error)`` when a training loop stops on an error in a step of this optimizer
+        (``fit``'s :class:`~nnscratch.NonFiniteGuard` reports here before raising); returns a remover."""
+        self._error_hooks = (*self._error_hooks, hook)
+        return lambda: setattr(self, "_error_hooks", tuple(h for h in self._error_hooks if h is not hook))
+
+    def notify_error(self, error: BaseException) -> None:
+        """Hand ``error`` to the error hooks (what a training loop calls when a step fails)."""
+        for hook in self._error_hooks:
+            hook(error)
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -246,6 +284,9 @@ class Optimizer:
             "{" + ", ".join(f"{k}={v!r}" for k, v in g.items() if k != "params") + "}" for g in self.param_groups
         )
         return f"{type(self).__name__}({groups})"
+
+
+Optimizer.step = _with_post_hooks(Optimizer.step)  # type: ignore[method-assign]
 
 
 class SGD(Optimizer):

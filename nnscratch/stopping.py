@@ -79,6 +79,9 @@ class NonFiniteGuard(Callback):
         )
         err.step, err.tensor, err.kind = ctx.step, tensor, kind
         ctx.stop = True
+        notify = getattr(ctx.optimizer, "notify_error", None)
+        if callable(notify):  # a training doctor attached to the optimizer records where it stopped
+            notify(err)
         raise err
 
 

@@ -214,7 +214,9 @@ def fit(
     gen = as_generator(rng)
     callbacks = [NonFiniteGuard(), *callbacks] if guard else callbacks
     history = History()
-    ctx = TrainingContext(model=model, loss_fn=loss, optimizer=optimizer, history=history)
+    ctx = TrainingContext(
+        model=model, loss_fn=loss, optimizer=optimizer, history=history, extra={"total_steps": epochs * n_batches}
+    )
     bar = Progress(epochs * n_batches, f"epoch 1/{epochs}", progress)
     for cb in callbacks:
         cb.on_train_begin(ctx)

@@ -30,7 +30,8 @@ class Thresholds:
     lr_slow: float = 1e-4  # ...or below this while the loss is still falling fast when the run ends
     still_falling: float = 0.6  # "falling fast": the last fifth of the run cut the loss to below this fraction
     lr_large: float = 1e-1  # LR_TOO_LARGE: early update-to-weight ratio above this, with an unstable loss
-    unstable: float = 3.0  # LR_TOO_LARGE: probe loss rose to this multiple of its best so far
+    unstable: float = 3.0  # LR_TOO_LARGE: probe loss rose to this multiple of its best so far...
+    rise_floor: float = 1e-2  # ...a best counted as at least this fraction of the mean's loss (tiny bests are noise)
     plateau_gain: float = 0.01  # PLATEAU: relative improvement over the second half below this...
     plateau_level: float = 0.5  # ...while the loss is above this fraction of predicting the mean
     near_mean: float = 0.9  # PLATEAU also when the final loss is still above this fraction of the mean's...
@@ -85,7 +86,10 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "CONSTANT_OUTPUT": ("warning", "fix the cause listed above; if none, check that the inputs carry the signal"),
     "PLATEAU": ("warning", "fix the cause listed above; if none, try a larger learning rate or a schedule"),
-    "NO_PROBE": ("info", "pass probe=(X, y) to Doctor, or set ctx.x_batch / ctx.y_batch in your loop"),
+    "NOT_MEASURED": (
+        "warning",
+        "attach the doctor before training as Doctor(model, loss_fn, optimizer), or pass probe=(X, y)",
+    ),
 }
 
 # effect -> codes that can cause it (the doctor's causal map).

@@ -21,6 +21,7 @@ from a hand-written loop, as :mod:`nnscratch.callbacks` shows.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -58,64 +59,170 @@ def subsample(arrays: tuple[Any, ...], size: int, rng: np.random.Generator) -> t
 class Doctor(Callback):
     """Watch a training run and explain what went wrong, with evidence.
 
-    ``model``: the network (default: ``ctx.model``); ``loss_fn``: the loss (default:
-    ``ctx.loss_fn``); ``probe``: a fixed ``(X, y)`` batch to measure on, or ``(X, y, *loss_args)``
+    ``Doctor(model, loss_fn, optimizer)`` attaches at once and watches everything that follows,
+    in ``fit``, a reproduction or any hand-written loop, with no other call: each call of
+    ``loss_fn`` (value, shapes, broadcast) through its forward hook, the batch the model saw
+    through the model's forward hook, and each ``optimizer.step()`` through the optimizer's
+    post-step hook. ``report()`` at any time; ``detach()`` (or a ``with`` block) removes the
+    hooks. Passed to ``fit(callbacks=[Doctor()])`` it attaches itself to fit's model, loss and
+    optimizer at the start: the same hooks, not a second path.
+
+    Keyword arguments: ``probe``: a fixed ``(X, y)`` batch to measure on, or ``(X, y, *loss_args)``
     for a loss called as ``loss_fn(pred, y, *loss_args)`` (default: ``probe_size`` rows, chosen
-    with ``rng``, of the first batches the loop reports in ``ctx.x_batch``/``ctx.y_batch`` and
-    ``ctx.extra["loss_args"]``); ``every``: probe every this many optimizer steps (also before
-    the first step when the probe is known, and after the last one; default 100, or fewer so
-    that a run whose length the loop announces in ``ctx.extra["total_steps"]`` gets at least 10
-    probes); ``thresholds``: a :class:`Thresholds` to tune the codes.
+    with ``rng``, of the first batches the loop trains on); ``every``: probe every this many
+    optimizer steps (default: as often as ``budget`` allows); ``budget``: the share of the run's
+    time the probes may take (default 0.05); ``thresholds``: a :class:`Thresholds` to tune the codes.
+
+    Neither a hook nor ``report()`` ever raises: a measurement that fails is noted in the report.
     """
 
     def __init__(
         self,
         model: Module | None = None,
         loss_fn: Any = None,
+        optimizer: Any = None,
+        *,
         probe: tuple[Any, ...] | None = None,
         every: int | None = None,
+        budget: float = 0.05,
         probe_size: int = 256,
         rng: Any = 0,
         thresholds: Thresholds | None = None,
     ) -> None:
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+        if every is not None and (isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1):
             raise ConfigError(f"Doctor every must be a positive integer (steps between probes), got {every!r}.")
-        self.model, self.loss_fn, self.every, self.probe_size = model, loss_fn, every, int(probe_size)
+        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget <= 1:
+            raise ConfigError(f"Doctor budget must be a share of the run's time in (0, 1], got {budget!r}.")
+        if isinstance(probe_size, bool) or not isinstance(probe_size, (int, np.integer)) or probe_size < 1:
+            raise ConfigError(f"Doctor probe_size must be a positive integer, got {probe_size!r}.")
+        if thresholds is not None and not isinstance(thresholds, Thresholds):
+            raise ConfigError(f"Doctor thresholds must be a Thresholds, got {type(thresholds).__name__}.")
+        if probe is not None and (not isinstance(probe, (tuple, list)) or len(probe) < 2):
+            raise ConfigError(f"Doctor probe must be a pair (X, y), got {type(probe).__name__}.")
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.every, self.budget, self.probe_size = every, float(budget), int(probe_size)
         self.thresholds = thresholds or Thresholds()
         self._rng = as_generator(rng)
         self.probe: tuple[Any, ...] | None = None
         if probe is not None:
             self.probe = subsample(tuple(probe), self.probe_size, self._rng)
         self.trace = Trace()
+        self.problems: list[str] = []  # measurements that failed (the doctor never raises)
+        self._removers: list[Any] = []
         self._before: dict[str, Any] | None = None  # weights at the last probe, to measure the next update
         self._last_accumulated = 0
         self._y_scale: tuple[float, float] | None = None
         self._params: list = []
         self._gathered: list[tuple[Any, ...]] = []  # batches collected until the probe is full
         self._fixed: dict[str, float] = {}  # what depends on the probe targets alone, measured once
+        self._probing = False  # the probe's own forward and loss calls are not training
+        self._x: Any = None  # the model's last training input
+        self._batch: tuple[Any, ...] | None = None  # (x, target, *loss_args) of the last loss call
+        self._loss: float | None = None
+        self._total: int | None = None
+        self._next_probe = 0
+        self._clock = (0.0, 0.0)  # (time of the last step, seconds per step, smoothed)
+        self._probe_seconds = 0.0
+        if optimizer is not None:
+            self.attach(model, loss_fn, optimizer)
 
-    # --- callback hooks ---------------------------------------------------------------------------------
+    # --- attaching ----------------------------------------------------------------------------------------
 
-    def on_train_begin(self, ctx: TrainingContext) -> None:
-        self.model = self.model or ctx.model
-        self.loss_fn = self.loss_fn or ctx.loss_fn or MSELoss()
-        self._params = self.model.parameters()
-        if self.every is None:
-            total = ctx.extra.get("total_steps")
-            self.every = max(1, min(100, total // 10)) if isinstance(total, int) and total > 0 else 100
-        self._ensure_probe(ctx)
+    def attach(self, model: Any, loss_fn: Any, optimizer: Any, total_steps: int | None = None) -> Doctor:
+        """Watch ``model``, ``loss_fn`` and ``optimizer`` through their hooks (what the constructor does)."""
+        from ..training import check_optimizer_holds
+
+        if not isinstance(model, Module):
+            raise ConfigError(f"Doctor model must be an nnscratch Module, got {type(model).__name__}.")
+        if not callable(getattr(loss_fn, "register_forward_hook", None)):
+            raise ConfigError(
+                f"Doctor loss_fn must be an nnscratch loss (a subclass of nnscratch.Loss), got {loss_fn!r:.80}."
+            )
+        if not callable(getattr(optimizer, "register_step_post_hook", None)):
+            raise ConfigError(
+                f"Doctor optimizer must be an nnscratch optimizer (e.g. nnscratch.optim.Adam), got {optimizer!r:.80}."
+            )
+        check_optimizer_holds(optimizer, model)
+        self.detach()
+        self.model, self.loss_fn, self.optimizer, self._total = model, loss_fn, optimizer, total_steps
+        self._params = model.parameters()
+        self._removers = [
+            model.register_forward_hook(self._on_forward),
+            loss_fn.register_forward_hook(self._on_loss),
+            optimizer.register_step_post_hook(self._on_step),
+            optimizer.register_error_hook(self._on_error),
+        ]
+        self._guarded(self._start)
+        return self
+
+    @property
+    def attached(self) -> bool:
+        return bool(self._removers)
+
+    def detach(self) -> None:
+        """Remove every hook; what was measured stays for ``report()``."""
+        for remove in self._removers:
+            remove()
+        self._removers = []
+
+    def __enter__(self) -> Doctor:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.detach()
+
+    def _start(self) -> None:
         if self.probe is not None and not self.trace.snapshots:
             self._sample(-1)
         else:  # no probe yet: still measure the first update, where a too-large step does its damage
             self._before = weight_copies(self.model)
+        self._clock = (time.perf_counter(), 0.0)
 
-    def on_step_end(self, ctx: TrainingContext) -> None:
-        if self.model is None:  # a hand-written loop that skipped on_train_begin
-            self.on_train_begin(ctx)
-        step, trace = ctx.step, self.trace
+    # --- the Callback protocol: fit(callbacks=[Doctor()]) attaches it ---------------------------------------
+
+    def on_train_begin(self, ctx: TrainingContext) -> None:
+        if not self.attached:
+            total = ctx.extra.get("total_steps")
+            self.attach(
+                self.model or ctx.model,
+                self.loss_fn or ctx.loss_fn or MSELoss(),
+                ctx.optimizer,
+                total if isinstance(total, int) else None,
+            )
+
+    # --- the hooks ----------------------------------------------------------------------------------------
+
+    def _guarded(self, fn: Any, *args: Any) -> None:
+        """Run a measurement; a failure is noted for the report, never raised into the training loop."""
+        try:
+            fn(*args)
+        except Exception as exc:  # the doctor must not break the run it watches
+            if len(self.problems) < 5:
+                self.problems.append(f"{type(exc).__name__}: {exc}")
+
+    def _on_forward(self, module: Module, x: Any, out: Any) -> None:
+        if not self._probing:
+            self._x = x
+
+    def _on_loss(self, loss_fn: Any, inputs: tuple[Any, ...], value: Any) -> None:
+        if not self._probing:
+            self._loss, self._batch = value, (self._x, *inputs[1:])
+
+    def _on_error(self, error: BaseException) -> None:
+        self._guarded(self._record_error, error)
+
+    def _on_step(self, optimizer: Any) -> None:
+        self._guarded(self._step)
+
+    def _step(self) -> None:
+        trace = self.trace
+        step = trace.steps
         trace.steps += 1
-        trace.losses.append(float(ctx.loss))
-        self._check_events(ctx)
+        trace.losses.append(float(self._loss) if isinstance(self._loss, (int, float)) else math.nan)
+        self._check_events(step)
+        now, per_step = self._clock
+        t = time.perf_counter()
+        self._clock = (t, t - now if per_step == 0.0 else 0.9 * per_step + 0.1 * (t - now))
         if self._before is not None:
             ratios = update_ratios(self.model, self._before)
             self._before = None
@@ -125,44 +232,72 @@ class Doctor(Callback):
                 trace.first_update = {k: max(v, trace.first_update.get(k, v)) for k, v in ratios.items()}
                 self._before = weight_copies(self.model)
         if self.probe is None:
-            self._ensure_probe(ctx)
-        if self.probe is not None and (not trace.snapshots or step % self.every == 0):
+            self._gather()
+        if self.probe is not None and (not trace.snapshots or step >= self._next_probe):
             self._sample(step)
 
-    def on_train_end(self, ctx: TrainingContext) -> None:
-        snaps = self.trace.snapshots
-        if self.probe is not None and snaps and snaps[-1].step != ctx.step:
-            self._sample(ctx.step, measure_update=False)
+    # --- measurement ----------------------------------------------------------------------------------------
 
-    # --- measurement ------------------------------------------------------------------------------------
-
-    def _ensure_probe(self, ctx: TrainingContext) -> None:
-        """Collect the first batches the loop reports until they hold ``probe_size`` rows."""
-        if self.probe is not None or ctx.x_batch is None or ctx.y_batch is None:
+    def _gather(self) -> None:
+        """Collect the first training batches until they hold ``probe_size`` rows."""
+        batch, self._batch = self._batch, None
+        if batch is None or batch[0] is None or len(batch[0]) != len(batch[1]):
             return
-        batch = (ctx.x_batch, ctx.y_batch, *ctx.extra.get("loss_args", ()))
         self._gathered.append(tuple(a.copy() if hasattr(a, "copy") else a for a in batch))
         rows = sum(len(b[0]) for b in self._gathered)
         if rows >= self.probe_size or len(self._gathered) >= 64:
-            xp = get_array_module(ctx.x_batch)
-            n = len(ctx.x_batch)
+            xp = get_array_module(batch[0])
+            n = len(batch[0])
             columns = zip(*self._gathered)  # per-row arrays are stacked; anything else is taken from one batch
             stacked = tuple(xp.concatenate(c) if getattr(c[0], "shape", ())[:1] == (n,) else c[0] for c in columns)
             self.probe, self._gathered = subsample(stacked, self.probe_size, self._rng), []
 
+    def _interval(self) -> int:
+        """Steps until the next probe: ``every``, or as many as keep the probes within ``budget`` of the time."""
+        if self.every is not None:
+            return self.every
+        per_step = self._clock[1]
+        steps = math.ceil(self._probe_seconds / (self.budget * per_step)) if per_step > 0 else 1
+        if self._total:  # a run that announces its length gets at least 10 probes
+            steps = min(steps, max(1, self._total // 10))
+        return max(1, steps)
+
     def _sample(self, step: int, measure_update: bool = True) -> None:
-        X, y, *args = self.probe
+        X, y, *args = self.probe  # type: ignore[misc]
+        self.trace.probe_rows = len(X)
         if self._y_scale is None:
             self._y_scale = _target_scale(y)
-        self.trace.snapshots.append(probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed))
+        started = time.perf_counter()
+        self._probing = True
+        try:
+            snap = probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed)
+        finally:
+            self._probing = False
+        self.trace.snapshots.append(snap)
         self._before = weight_copies(self.model) if measure_update else None
+        elapsed = time.perf_counter() - started
+        self._probe_seconds = elapsed if self._probe_seconds == 0.0 else 0.5 * (self._probe_seconds + elapsed)
+        self._next_probe = step + self._interval()
+        self._clock = (time.perf_counter(), self._clock[1])  # the probe's time is not a step's
 
-    def _check_events(self, ctx: TrainingContext) -> None:
-        """The per-step checks: O(1) each (a float and two attributes per parameter)."""
-        events, step = self.trace.events, ctx.step
-        if "NON_FINITE" not in events and not math.isfinite(ctx.loss):
-            X = self.probe[0] if self.probe is not None else ctx.x_batch
-            tensor = first_nonfinite(self.model, X, None) or "the loss"
+    def _record_error(self, error: BaseException) -> None:
+        if "NON_FINITE" not in self.trace.events:
+            self.trace.events["NON_FINITE"] = {
+                "step": getattr(error, "step", None),
+                "tensor": f"{getattr(error, 'kind', '')} {getattr(error, 'tensor', '')}".strip() or str(error),
+                "last_finite_loss": _last_finite(self.trace),
+            }
+
+    def _check_events(self, step: int) -> None:
+        """The per-step checks: O(1) each (a float and one attribute per parameter)."""
+        events = self.trace.events
+        if "NON_FINITE" not in events and not math.isfinite(self.trace.losses[-1]):
+            X = self.probe[0] if self.probe is not None else self._x
+            self._probing = True
+            try:
+                tensor = first_nonfinite(self.model, X, None) or "the loss"
+            finally:
+                self._probing = False
             events["NON_FINITE"] = {"step": step, "tensor": tensor, "last_finite_loss": _last_finite(self.trace)}
         if "SHAPE_BROADCAST" not in events and getattr(self.loss_fn, "broadcasted", False):
             events["SHAPE_BROADCAST"] = {"step": step}
@@ -178,21 +313,40 @@ class Doctor(Callback):
     # --- verdict ----------------------------------------------------------------------------------------
 
     def report(self, error: BaseException | None = None) -> Report:
-        """The findings so far, root causes first. ``error``: a NonFiniteError that stopped training."""
-        if error is not None and "NON_FINITE" not in self.trace.events:
-            self.trace.events["NON_FINITE"] = {
-                "step": getattr(error, "step", None),
-                "tensor": f"{getattr(error, 'kind', '')} {getattr(error, 'tensor', '')}".strip() or str(error),
-                "last_finite_loss": _last_finite(self.trace),
-            }
+        """The findings so far, root causes first; never raises. ``error``: an error that stopped training."""
+        try:
+            return self._report(error)
+        except Exception as exc:  # a report must come back, whatever the run
+            self.problems.append(f"{type(exc).__name__}: {exc}")
+            note = finding("NOT_MEASURED", f"The doctor could not judge this run: {'; '.join(self.problems)}.", {})
+            return Report([note], self.trace, self.thresholds)
+
+    def _report(self, error: BaseException | None) -> Report:
+        if error is not None:
+            self._record_error(error)
+        snaps = self.trace.snapshots
+        if self.probe is not None and self.model is not None and (not snaps or snaps[-1].step < self.trace.steps - 1):
+            self._guarded(self._sample, self.trace.steps - 1, False)  # the final state
         th, snaps = self.thresholds, self.trace.snapshots
         findings = event_findings(self.trace, snaps[-1] if snaps else None)
         if snaps:
             findings += rules.data_rules(snaps[0], self._y_scale, th)
             findings = rules.spare_fitted_run(findings + rules.snapshot_rules(self.trace, th), snaps[-1], th)
         else:
-            findings.append(finding("NO_PROBE", "The doctor never saw a batch, so it measured nothing per layer.", {}))
+            findings.append(finding("NOT_MEASURED", self._not_measured(), {}))
+        if self.problems:
+            findings.append(finding("NOT_MEASURED", f"Some measurements failed: {'; '.join(self.problems)}.", {}))
         return Report(order(findings), self.trace, th)
+
+    def _not_measured(self) -> str:
+        if self.model is None:
+            return "The doctor is not attached: build it as Doctor(model, loss_fn, optimizer) before training."
+        if self.trace.steps == 0:
+            return "The doctor saw no optimizer step: attach it before training and call optimizer.step()."
+        return (
+            "The doctor saw no training batch (the loss was never called on the model's output), so it measured "
+            "nothing per layer: pass probe=(X, y) to Doctor."
+        )
 
 
 def _last_finite(trace: Trace) -> float:

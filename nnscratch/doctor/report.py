@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,14 +84,42 @@ class Report:
         return roots[0] if roots else ("unclear" if self.problems else "")
 
     def summary(self) -> str:
-        steps, samples = self.trace.steps, len(self.trace.snapshots)
-        seen = f"{steps} optimizer steps, {samples} probe samples" if steps else "before training"
+        steps, probes, rows = self.trace.steps, len(self.trace.snapshots), self.trace.probe_rows
+        seen = f"after {steps} optimizer step{'s' * (steps != 1)}" if steps else "before training (0 optimizer steps)"
+        if probes:
+            seen += f", {probes} probe{'s' * (probes != 1)} of {rows} rows"
+        if self.codes == ["NOT_MEASURED"]:
+            return f"Not measured ({seen}): {self.findings[0].fix}."
         if self.healthy:
             return f"Healthy: no problem found ({seen})."
         return f"{len(self.problems)} problem(s) found ({seen}); most likely root cause: {self.root_cause}."
 
+    @property
+    def fixes(self) -> list[str]:
+        """One ordered list of what to do, root causes first, without repeats or contradictions.
+
+        A symptom's advice that contradicts a root cause's (``lower the learning rate`` for dead
+        units in a run whose steps are too small) is left out.
+        """
+        codes = set(self.codes)
+        drop = []
+        if "LR_TOO_SMALL" in codes:
+            drop.append("lower the learning rate")
+        if codes & {"LR_TOO_LARGE", "NON_FINITE"}:
+            drop += ["raise the learning rate", "try a larger learning rate"]
+        out: list[str] = []
+        for f in self.problems:
+            clauses = [c for c in re.split(r",\s*(?:or\s+)?", f.fix) if not any(c.startswith(d) for d in drop)]
+            text = ", ".join(clauses)
+            if text and text not in out:
+                out.append(text)
+        return out
+
     def __str__(self) -> str:
-        return "\n".join([self.summary(), *(str(f) for f in self.findings)])
+        todo = [f"  {i}. {fix}" for i, fix in enumerate(self.fixes, 1)]
+        return "\n".join(
+            [self.summary(), *(str(f) for f in self.findings), *(["What to do, in order:", *todo] if todo else [])]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -284,7 +284,8 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
     if not early:
         return []
     peak, typical = max(early), median(early)
-    rise = max(_rise([s.loss for s in snaps]), _rise(trace.losses) / 10)
+    floor = th.rise_floor * snaps[0].baseline if snaps and math.isfinite(snaps[0].baseline) else 0.0
+    rise = max(_rise([s.loss for s in snaps], floor), _rise(trace.losses, floor) / 10)
     # A step larger than the weights themselves (ratio > 10 x th.lr_large) overshoots whatever the loss did.
     unstable = "NON_FINITE" in trace.events or not math.isfinite(rise) or rise > th.unstable or peak > 10 * th.lr_large
     if peak > th.lr_large and unstable:
@@ -344,14 +345,18 @@ def late_fall(snaps: list[Snapshot]) -> float:
     return snaps[-1].loss / before if before > 0 else math.nan
 
 
-def _rise(losses: list[float]) -> float:
-    """The largest ratio of a loss to the smallest loss before it (inf once a loss is not finite)."""
+def _rise(losses: list[float], floor: float = 0.0) -> float:
+    """The largest ratio of a loss to the smallest loss before it (inf once a loss is not finite).
+
+    A best below ``floor`` counts as ``floor``: a run that reached a tiny fraction of the mean
+    predictor's loss and then wobbles is not overshooting.
+    """
     best, rise = math.inf, 1.0
     for v in losses:
         if not math.isfinite(v):
             return math.inf
-        if best < math.inf and best > 0:
-            rise = max(rise, v / best)
+        if best < math.inf and max(best, floor) > 0:
+            rise = max(rise, v / max(best, floor))
         best = min(best, v)
     return rise
 

@@ -87,6 +87,7 @@ class Trace:
     steps: int = 0  # optimizer steps seen
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> evidence, first occurrence
     first_update: dict[str, float] = field(default_factory=dict)  # largest update ratios before the first probe
+    probe_rows: int = 0  # rows in the probe batch
 
 
 def spread(a: Any) -> float:

@@ -314,7 +314,7 @@ def train(case: Case, seed: int = 0, callbacks: Sequence[Any] = ()) -> dict[str,
     cfg = case.build(seed)
     model, X, y, loss, opt = cfg["model"], cfg["X"], cfg["y"], cfg["loss"], cfg["opt"]
     rng = np.random.default_rng(seed + 1000)
-    ctx = TrainingContext(model=model, loss_fn=loss, optimizer=opt)
+    ctx = TrainingContext(model=model, loss_fn=loss, optimizer=opt, extra={"total_steps": cfg["steps"]})
     for cb in callbacks:
         cb.on_train_begin(ctx)
     with np.errstate(all="ignore"):
