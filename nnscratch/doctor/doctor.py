@@ -71,7 +71,7 @@ class Doctor(Callback):
     for a loss called as ``loss_fn(pred, y, *loss_args)`` (default: ``probe_size`` rows, chosen
     with ``rng``, of the first batches the loop trains on); ``every``: probe every this many
     optimizer steps (default: as often as ``budget`` allows); ``budget``: the share of the run's
-    time the probes may take (default 0.05); ``thresholds``: a :class:`Thresholds` to tune the codes.
+    time the probes may take (default 0.03); ``thresholds``: a :class:`Thresholds` to tune the codes.
 
     Neither a hook nor ``report()`` ever raises: a measurement that fails is noted in the report.
     """
@@ -84,7 +84,7 @@ class Doctor(Callback):
         *,
         probe: tuple[Any, ...] | None = None,
         every: int | None = None,
-        budget: float = 0.05,
+        budget: float = 0.03,
         probe_size: int = 256,
         rng: Any = 0,
         thresholds: Thresholds | None = None,
@@ -258,8 +258,8 @@ class Doctor(Callback):
             return self.every
         per_step = self._clock[1]
         steps = math.ceil(self._probe_seconds / (self.budget * per_step)) if per_step > 0 else 1
-        if self._total:  # a run that announces its length gets at least 10 probes
-            steps = min(steps, max(1, self._total // 10))
+        if self._total:  # a run that announces its length gets at least 4 probes (a plateau needs them)
+            steps = min(steps, max(1, self._total // 4))
         return max(1, steps)
 
     def _sample(self, step: int, measure_update: bool = True) -> None:
