@@ -93,7 +93,8 @@ class Loss(Module):
         if self._out is None or type(grad_output) is not float:
             grad_output = self._checked_grad_output(grad_output)
         grad = backward(self, grad_output)
-        if getattr(grad, "shape", None) != self._out[0] or grad.dtype != self._out[1]:
+        # mypy cannot see it, but _out is set here: _checked_grad_output raised if it was None.
+        if getattr(grad, "shape", None) != self._out[0] or grad.dtype != self._out[1]:  # type: ignore[index]
             grad = self._checked_grad(grad)
         self._out = None
         for hook in self._backward_hooks:

@@ -15,10 +15,11 @@ loops stay first-class: the documented failures (a forgotten ``zero_grad``) need
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._typing import LossFunction
 from .callbacks import Callback, TrainingContext
 from .data import check_pair, minibatches, num_batches
 from .errors import ConfigError, NonFiniteError
@@ -59,7 +60,7 @@ class History:
 
 def train_step(
     model: Module,
-    loss_fn: Callable[..., float],
+    loss_fn: LossFunction,
     optimizer: Any,
     xb: Any,
     yb: Any,

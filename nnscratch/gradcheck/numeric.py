@@ -142,7 +142,9 @@ class FiniteDifference:
     evaluations: int
 
     def reshape(self, shape: tuple[int, ...]) -> FiniteDifference:
-        fields = {k: (v.reshape(shape) if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+        fields: dict[str, Any] = {
+            k: (v.reshape(shape) if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
+        }
         return FiniteDifference(**fields)
 
 
@@ -318,7 +320,7 @@ def numerical_gradient(
         out = f(work)
         if getattr(out, "size", 1) != 1:
             raise ConfigError(
-                f"numerical_gradient: f must return a scalar, got an array of shape {out.shape}; "
+                f"numerical_gradient: f must return a scalar, got an array of shape {getattr(out, 'shape', None)}; "
                 "reduce it first (a sum, or a projection on a random array)."
             )
         return float(out)
