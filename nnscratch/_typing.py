@@ -1,7 +1,8 @@
-"""Structural types for the duck-typed arguments of the training loop.
+"""Structural types for duck-typed arguments.
 
-``fit`` and ``train_step`` accept any object with the right methods, not only the classes
-of nnscratch, so their annotations name what they call rather than a base class.
+The training loop and the schedulers accept any object with the right methods or
+attributes, not only the classes of nnscratch, so their annotations name what they use
+rather than a base class.
 """
 
 from __future__ import annotations
@@ -16,3 +17,10 @@ class LossFunction(Protocol):
     def __call__(self, pred: Any, target: Any, /, *args: Any) -> float: ...
 
     def backward(self) -> Any: ...
+
+
+class HasParamGroups(Protocol):
+    """What a learning-rate scheduler needs of an optimizer: torch's ``param_groups``, a list of dicts
+    each with an ``"lr"`` (an :class:`~nnscratch.optim.Optimizer`)."""
+
+    param_groups: list[dict[str, Any]]

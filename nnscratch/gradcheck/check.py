@@ -35,12 +35,13 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ..backend import backend_of, get_array_module, to_numpy
 from ..errors import ConfigError, DTypeError, NonFiniteError, PrecisionWarning, ShapeError
 from ..losses import Loss
 from ..module import Module
-from ..rng import as_generator
+from ..rng import SeedLike, as_generator
 from ..validation import check_flag, check_number
 from .numeric import (
     FiniteDifference,
@@ -419,13 +420,13 @@ def _fast(
 
 def check_module(
     module: Module,
-    x: Any,
+    x: ArrayLike,
     *,
     fast: bool = False,
     probes: int = 2,
-    rng: Any = None,
+    rng: SeedLike = None,
     richardson: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
@@ -471,14 +472,14 @@ def check_module(
 
 def check_loss(
     loss: Loss,
-    pred: Any,
-    target: Any,
+    pred: ArrayLike,
+    target: ArrayLike,
     *,
     fast: bool = False,
     probes: int = 2,
-    rng: Any = None,
+    rng: SeedLike = None,
     richardson: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
@@ -518,14 +519,14 @@ def check_loss(
 def check_model(
     model: Module,
     loss: Loss,
-    x: Any,
-    y: Any,
+    x: ArrayLike,
+    y: ArrayLike,
     *,
     fast: bool = False,
     probes: int = 2,
-    rng: Any = None,
+    rng: SeedLike = None,
     richardson: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
