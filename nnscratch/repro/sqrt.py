@@ -60,7 +60,7 @@ def make_data(gen: np.random.Generator, n: int = N) -> tuple[np.ndarray, np.ndar
     return x, np.sqrt(x) + gen.standard_normal((n, 1)) * 0.5
 
 
-def first_layer(net: MLP) -> tuple[np.ndarray, np.ndarray]:
+def _first_layer(net: MLP) -> tuple[np.ndarray, np.ndarray]:
     """W and b of the network's first layer, a Linear with a bias as MLP builds it."""
     layer = net[0]
     assert isinstance(layer, Linear) and layer.b is not None, "an MLP starts with a Linear layer with a bias"
@@ -69,7 +69,7 @@ def first_layer(net: MLP) -> tuple[np.ndarray, np.ndarray]:
 
 def kinks(net: MLP, x_mean: float, x_std: float) -> np.ndarray:
     """Where each hidden unit switches (x·w + b = 0), in raw x; ±inf for a unit with w = 0."""
-    w, b = (a.ravel() for a in first_layer(net))
+    w, b = (a.ravel() for a in _first_layer(net))
     with np.errstate(divide="ignore", invalid="ignore"):
         return -b / w * x_std + x_mean
 
@@ -115,7 +115,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         "linearity_r2": linearity(predict, lo, hi),
         "kinks_in_data": int(inside.size),
         "dead_units": dead_fractions(history.snapshots[-1]).get("1", float("nan")),
-        "max_abs_bias": float(np.abs(first_layer(net)[1]).max()),
+        "max_abs_bias": float(np.abs(_first_layer(net)[1]).max()),
         "final_loss": history.loss[-1],
     }
     return Result(
