@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .activations import ACTIVATIONS, LeakyReLU
 from .errors import NNScratchError, SerializationError
+from .init import Initializer
 from .layers import MLP, Linear, Sequential
 from .module import Module
+from .rng import SeedLike
 
 Spec = dict[str, Any]
 MAX_DEPTH = 64  # a spec nested deeper than this is refused rather than recursed into
@@ -34,7 +37,7 @@ class Builder:
     """What a registry entry gets to rebuild its module: the initializer, the backend, and
     :meth:`build` for child specs (containers call it; an MLP builds its own layers)."""
 
-    def __init__(self, weights: Callable[..., Any], backend: str | None = None) -> None:
+    def __init__(self, weights: Initializer, backend: str | None = None) -> None:
         self.weights, self.backend, self.depth = weights, backend, 0
 
     def build(self, spec: Any) -> Module:
@@ -168,14 +171,16 @@ class WeightBudget:
     def __init__(self, limit: int) -> None:
         self.left = int(limit)
 
-    def __call__(self, in_features: int, out_features: int, rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, in_features: int, out_features: int, rng: SeedLike = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         self.left -= in_features * out_features  # W only: the bias may be dropped, and is never larger
         if self.left < 0:
             raise SerializationError("the architecture declares more weights than the file holds.")
         return np.zeros((in_features, out_features)), np.zeros(out_features)
 
 
-def build(spec: Any, weights: Callable[..., Any], backend: str | None = None) -> Module:
+def build(spec: Any, weights: Initializer, backend: str | None = None) -> Module:
     """Rebuild a module from its spec; parameters come from the initializer ``weights``.
 
     Any problem in the spec (unknown type, wrong keys or values) raises

@@ -12,9 +12,10 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import BackendError, ConfigError
 
@@ -26,7 +27,7 @@ _INSTALL_HINT = (
 _default: str | None = None  # resolved lazily so that importing nnscratch never probes CuPy
 
 
-def _is_cupy_array(array: Any) -> bool:
+def _is_cupy_array(array: object) -> TypeGuard[Any]:  # Any: CuPy's types are not visible to a type checker
     return type(array).__module__.split(".")[0] == "cupy"
 
 
@@ -108,7 +109,7 @@ def xp_for(name: str) -> ModuleType:
     return _import_cupy() if resolve_backend(name) == "cupy" else np
 
 
-def get_array_module(*arrays: Any) -> ModuleType:
+def get_array_module(*arrays: object) -> ModuleType:
     """Return numpy or cupy according to the arrays themselves.
 
     Non-array arguments (floats, None) are ignored. Mixing NumPy and CuPy arrays
@@ -130,20 +131,24 @@ def get_array_module(*arrays: Any) -> ModuleType:
     return importlib.import_module("cupy")
 
 
-def backend_of(array: Any) -> str:
+def backend_of(array: object) -> str:
     """``"cupy"`` for a CuPy array, ``"numpy"`` for anything else."""
     return "cupy" if _is_cupy_array(array) else "numpy"
 
 
-def to_numpy(array: Any) -> np.ndarray:
+def to_numpy(array: ArrayLike) -> NDArray[Any]:
     """Copy a CuPy array to the host; NumPy arrays (and array-likes) pass through."""
     if _is_cupy_array(array):
         return array.get()
     return np.asarray(array)
 
 
-def to_backend(array: Any, name: str) -> Any:
-    """Move an array to backend ``name`` (a no-op when it is already there)."""
+def to_backend(array: ArrayLike, name: str) -> Any:
+    """Move an array to backend ``name`` (a no-op when it is already there).
+
+    Returns a NumPy array for ``"numpy"`` and a CuPy array for ``"cupy"`` (typed ``Any``: CuPy
+    arrays are not NumPy arrays, and CuPy's types are not visible to a type checker).
+    """
     target = resolve_backend(name)
     if target == backend_of(array):
         return array

@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .backend import get_array_module
 from .errors import CallOrderError, ConfigError, NonFiniteError, ShapeError
-from .rng import as_generator
+from .rng import SeedLike, as_generator
 from .validation import as_float_array, check_finite, check_flag, check_number, check_positive
 
 
-def check_pair(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> int:
+def check_pair(X: NDArray[Any], y: NDArray[Any], names: tuple[str, str] = ("X", "y")) -> int:
     """Check that X and y are arrays with the same, non-zero number of samples; return it.
 
     ``names`` are the argument names the messages use (``fit`` checks its validation data too).
@@ -63,7 +64,7 @@ class Standardizer:
         self.mean_: Any = None
         self.scale_: Any = None
 
-    def fit(self, x: Any) -> Standardizer:
+    def fit(self, x: ArrayLike) -> Standardizer:
         """Learn mean and std of each column of ``x`` (N, D) or of ``x`` (N,)."""
         x = as_float_array(x, "x", np.float64)
         if x.ndim not in (1, 2) or x.shape[0] == 0:
@@ -93,7 +94,7 @@ class Standardizer:
         self.scale_ = xp.where(constant | (std == 0), 1.0, std)
         return self
 
-    def _check(self, x: Any, where: str) -> Any:
+    def _check(self, x: ArrayLike, where: str) -> NDArray[np.floating]:
         if self.mean_ is None:
             raise CallOrderError(f"Standardizer.{where} called before fit(); call fit(x) first.")
         own = getattr(x, "dtype", None)
@@ -105,17 +106,17 @@ class Standardizer:
             )
         return x
 
-    def transform(self, x: Any) -> Any:
+    def transform(self, x: ArrayLike) -> NDArray[np.floating]:
         """(x - mean) / std, in x's dtype."""
         x = self._check(x, "transform")
         return ((x - self.mean_) / self.scale_).astype(x.dtype, copy=False)
 
-    def inverse_transform(self, z: Any) -> Any:
+    def inverse_transform(self, z: ArrayLike) -> NDArray[np.floating]:
         """z * std + mean: back to the original units."""
         z = self._check(z, "inverse_transform")
         return (z * self.scale_ + self.mean_).astype(z.dtype, copy=False)
 
-    def fit_transform(self, x: Any) -> Any:
+    def fit_transform(self, x: ArrayLike) -> NDArray[np.floating]:
         return self.fit(x).transform(x)
 
     def __repr__(self) -> str:
@@ -132,8 +133,13 @@ def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
 
 
 def minibatches(
-    X: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Any = None, drop_last: bool = False
-) -> Iterator[tuple[Any, Any]]:
+    X: NDArray[Any],
+    y: NDArray[Any],
+    batch_size: int,
+    shuffle: bool = True,
+    rng: SeedLike = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[NDArray[Any], NDArray[Any]]]:
     """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch).
 
     With ``shuffle`` the order is a fresh permutation drawn from ``rng`` at each call
@@ -152,8 +158,8 @@ def minibatches(
 
 
 def train_test_split(
-    X: Any, y: Any, test_size: float | int = 0.25, rng: Any = None, shuffle: bool = True
-) -> tuple[Any, Any, Any, Any]:
+    X: NDArray[Any], y: NDArray[Any], test_size: float | int = 0.25, rng: SeedLike = None, shuffle: bool = True
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Split into ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
 
     ``test_size`` is a fraction in (0, 1) (the test set gets ceil(fraction · N) samples)

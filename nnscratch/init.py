@@ -30,27 +30,39 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .backend import get_array_module
 from .errors import ConfigError, NonFiniteError, ShapeError
-from .rng import as_generator
+from .rng import SeedLike, as_generator
 from .validation import as_float_array, check_number
 
-Initializer = Callable[[int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
-InitPair = tuple[np.ndarray, np.ndarray]
+InitPair = tuple[NDArray[np.floating], NDArray[np.floating]]  # float64, (in, out) and (out,)
+# What Linear accepts as ``init``: it calls it with a Generator (and checks the arrays it returns).
+Initializer = Callable[[int, int, np.random.Generator], tuple[NDArray[Any], NDArray[Any]]]
+
+
+class SeededInitializer(Protocol):
+    """The initializers defined here: ``rng`` may also be a seed, or None for the global generator."""
+
+    __name__: str
+    __qualname__: str
+
+    def __call__(self, in_features: int, out_features: int, rng: SeedLike = None) -> InitPair: ...
+
 
 # Standard deviation of N(0, 1) truncated to [-2, 2]; dividing by it restores unit variance.
 _TRUNCATED_STD = 0.87962566103423978
 
 
-def _sized(fn: Callable[..., InitPair]) -> Callable[..., InitPair]:
+def _sized(fn: Callable[[int, int, SeedLike], InitPair]) -> SeededInitializer:
     """Check the layer sizes an initializer is called with (positive integers of any integer type)."""
 
     @functools.wraps(fn)
-    def init(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+    def init(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
         in_features = check_number(in_features, "in_features", low=1, integer=True)
         out_features = check_number(out_features, "out_features", low=1, integer=True)
         return fn(in_features, out_features, rng)
@@ -69,7 +81,7 @@ def _truncated_normal(gen: np.random.Generator, std: float, shape: tuple[int, in
 
 
 @_sized
-def torch_default(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+def torch_default(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
     """What ``torch.nn.Linear`` does: W and b both uniform in ±1/sqrt(in_features).
 
     (torch calls it kaiming-uniform with a = sqrt(5), whose bound works out to the same.)
@@ -82,46 +94,46 @@ def torch_default(in_features: int, out_features: int, rng: Any = None) -> InitP
 
 
 @_sized
-def glorot_uniform(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+def glorot_uniform(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
     """W ~ U(±sqrt(6 / (fan_in + fan_out))), so Var W = 2 / (fan_in + fan_out); zero bias."""
     limit = np.sqrt(6.0 / (in_features + out_features))
     return as_generator(rng).uniform(-limit, limit, size=(in_features, out_features)), np.zeros(out_features)
 
 
 @_sized
-def keras_default(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+def keras_default(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
     """What a Keras ``Dense`` layer does: glorot-uniform weights, zero bias."""
     return glorot_uniform(in_features, out_features, rng)
 
 
 @_sized
-def glorot_normal(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+def glorot_normal(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
     """W from a ±2σ truncated normal with Var W = 2 / (fan_in + fan_out); zero bias."""
     std = np.sqrt(2.0 / (in_features + out_features)) / _TRUNCATED_STD
     return _truncated_normal(as_generator(rng), std, (in_features, out_features)), np.zeros(out_features)
 
 
 @_sized
-def he_uniform(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+def he_uniform(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
     """W ~ U(±sqrt(6 / fan_in)), so Var W = 2 / fan_in (keeps ReLU activations' scale); zero bias."""
     limit = np.sqrt(6.0 / in_features)
     return as_generator(rng).uniform(-limit, limit, size=(in_features, out_features)), np.zeros(out_features)
 
 
 @_sized
-def he_normal(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+def he_normal(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
     """W from a ±2σ truncated normal with Var W = 2 / fan_in; zero bias."""
     std = np.sqrt(2.0 / in_features) / _TRUNCATED_STD
     return _truncated_normal(as_generator(rng), std, (in_features, out_features)), np.zeros(out_features)
 
 
 @_sized
-def zeros(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+def zeros(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
     """W = 0 and b = 0: every hidden unit stays identical, the symmetry problem made visible."""
     return np.zeros((in_features, out_features)), np.zeros(out_features)
 
 
-def normal(std: float = 0.01, mean: float = 0.0) -> Initializer:
+def normal(std: float = 0.01, mean: float = 0.0) -> SeededInitializer:
     """W ~ N(mean, std²), zero bias: ``normal(0.01)`` is the classic ``0.01 * randn``."""
     std = check_number(std, "normal(std)", low=0, low_open=True)
     mean = check_number(mean, "normal(mean)")
@@ -129,7 +141,7 @@ def normal(std: float = 0.01, mean: float = 0.0) -> Initializer:
         raise ConfigError(f"normal(std, mean) would draw beyond float64's range, got std={std!r}, mean={mean!r}.")
 
     @_sized
-    def init(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+    def init(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
         W = mean + std * as_generator(rng).standard_normal((in_features, out_features))
         return W, np.zeros(out_features)
 
@@ -137,7 +149,7 @@ def normal(std: float = 0.01, mean: float = 0.0) -> Initializer:
     return init
 
 
-def uniform(low: float = -0.05, high: float = 0.05) -> Initializer:
+def uniform(low: float = -0.05, high: float = 0.05) -> SeededInitializer:
     """W ~ U(low, high), zero bias (Keras' ``RandomUniform``)."""
     low = check_number(low, "uniform(low)")
     high = check_number(high, "uniform(high)")
@@ -149,20 +161,20 @@ def uniform(low: float = -0.05, high: float = 0.05) -> Initializer:
         )
 
     @_sized
-    def init(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+    def init(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
         return as_generator(rng).uniform(low, high, size=(in_features, out_features)), np.zeros(out_features)
 
     init.__name__ = init.__qualname__ = f"uniform(low={low!r}, high={high!r})"
     return init
 
 
-def constant(value: float = 0.0, bias: float = 0.0) -> Initializer:
+def constant(value: float = 0.0, bias: float = 0.0) -> SeededInitializer:
     """Every weight equal to ``value`` and every bias to ``bias`` (no randomness)."""
     value = check_number(value, "constant(value)")
     bias = check_number(bias, "constant(bias)")
 
     @_sized
-    def init(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+    def init(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
         return np.full((in_features, out_features), value), np.full(out_features, bias)
 
     init.__name__ = init.__qualname__ = f"constant(value={value!r}, bias={bias!r})"
@@ -178,7 +190,7 @@ _READY: dict[str, Initializer] = {
     "he_normal": he_normal,
     "zeros": zeros,
 }
-_FACTORIES: dict[str, Callable[[], Initializer]] = {"normal": normal, "uniform": uniform, "constant": constant}
+_FACTORIES: dict[str, Callable[[], SeededInitializer]] = {"normal": normal, "uniform": uniform, "constant": constant}
 NAMES = tuple(sorted([*_READY, *_FACTORIES]))
 
 
@@ -210,7 +222,7 @@ def _check_returned(pair: Any, in_features: int, out_features: int, label: str) 
     return checked[0], checked[1]
 
 
-def get(init: str | Initializer | None) -> Initializer:
+def get(init: str | Initializer | None) -> SeededInitializer:
     """Resolve an initializer given by name, as a callable, or ``None`` (torch's default).
 
     The result checks what the initializer returns (see the module's docstring).
@@ -230,7 +242,7 @@ def get(init: str | Initializer | None) -> Initializer:
         raise ConfigError(f"init must be a callable or one of {list(NAMES)}; got {init!r:.80}.")
     label = _describe(chosen)
 
-    def checked(in_features: int, out_features: int, rng: Any = None) -> InitPair:
+    def checked(in_features: int, out_features: int, rng: SeedLike = None) -> InitPair:
         return _check_returned(chosen(in_features, out_features, rng), in_features, out_features, label)
 
     checked.__name__ = checked.__qualname__ = label

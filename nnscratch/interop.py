@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .backend import get_array_module, to_numpy
 from .errors import ConfigError, NonFiniteError, ShapeError
@@ -42,7 +43,7 @@ def _torch_names(model: Module) -> Iterator[tuple[str, Parameter, bool]]:
             )
 
 
-def to_torch_state_dict(model: Module) -> dict[str, np.ndarray]:
+def to_torch_state_dict(model: Module) -> dict[str, NDArray[np.floating]]:
     """torch-layout copies of the weights: ``{"0.weight": W.T (out, in), "0.bias": b (out,), ...}``."""
     return {
         key: np.array(to_numpy(p.data).T if transposed else to_numpy(p.data), order="C")  # copies
@@ -61,7 +62,7 @@ def _as_numpy(value: Any, key: str) -> np.ndarray:
     return array
 
 
-def from_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Module:
+def from_torch_state_dict(model: Module, state_dict: Mapping[str, ArrayLike]) -> Module:
     """Copy torch-layout weights (tensors or arrays) into ``model``, in place; returns ``model``.
 
     Every key must match (no missing, no unexpected names), every shape must be torch's and

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike
+from numpy.typing import DTypeLike, NDArray
 
 from . import init as init_mod
 from .activations import ACTIVATIONS, make_activation
 from .backend import get_backend, xp_for
 from .errors import ConfigError
 from .module import Module, Parameter, float_dtype
-from .rng import as_generator
+from .rng import SeedLike, as_generator
 from .validation import check_choice, check_flag, check_positive
 
 
@@ -37,8 +37,8 @@ class Linear(Module):
         out_features: int,
         bias: bool = True,
         *,
-        init: Any = None,
-        rng: Any = None,
+        init: str | init_mod.Initializer | None = None,
+        rng: SeedLike = None,
         dtype: DTypeLike = np.float64,
         backend: str | None = None,
         input_grad: bool = True,
@@ -52,13 +52,13 @@ class Linear(Module):
         self.b = Parameter(xp.asarray(b, dtype=self.dtype)) if check_flag(bias, "Linear bias") else None
         self.input_grad = check_flag(input_grad, "Linear input_grad")
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         """x: (N, D) -> y: (N, H)."""
         self.x = x  # kept: dL/dW = x.T @ dL/dy
         y = x @ self.W.data
         return y if self.b is None else y + self.b.data
 
-    def backward(self, grad_out: Any) -> Any:
+    def backward(self, grad_out: NDArray[np.floating]) -> NDArray[np.floating] | None:
         """grad_out: (N, H) -> grad_in: (N, D); adds dW (D, H) and db (H,) into the parameters' ``.grad``."""
         self.W.grad += self.x.T @ grad_out
         if self.b is not None:
@@ -111,13 +111,13 @@ class MLP(Sequential):
 
     def __init__(
         self,
-        sizes: list[int] | tuple[int, ...],
+        sizes: list[int] | tuple[int, ...] | NDArray[np.integer],
         activation: str = "relu",
         final_activation: str | None = None,
         *,
-        init: Any = None,
-        rng: Any = None,
-        dtype: Any = np.float64,
+        init: str | init_mod.Initializer | None = None,
+        rng: SeedLike = None,
+        dtype: DTypeLike = np.float64,
         backend: str | None = None,
         input_grad: bool = True,
     ) -> None:

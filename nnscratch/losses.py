@@ -16,9 +16,10 @@ the loss is built with ``broadcast=True`` to reproduce that behaviour on purpose
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .backend import get_array_module
 from .errors import BroadcastWarning, CallOrderError, DTypeError, ShapeError
@@ -59,8 +60,8 @@ class Loss(Module):
         if "forward" in cls.__dict__ and "backward" not in cls.__dict__ and "elementwise_grad" not in cls.__dict__:
             raise TypeError(f"{cls.__name__} overrides forward() but not backward(): write both (torch's protocol).")
 
-    def __call__(self, pred: Any, target: Any, *args: Any) -> Any:  # type: ignore[override]
-        """The loss: a Python float for "mean" and "sum", an array for "none"."""
+    def __call__(self, pred: ArrayLike, target: ArrayLike, *args: Any) -> Any:  # type: ignore[override]
+        """The loss: a Python float for "mean" and "sum", an array for "none" (hence ``Any``)."""
         pred, target = (pred, target) if self._is_usual_pair(pred, target) else self._check(pred, target)
         value = self.forward(pred, target, *args)
         self._out = (pred.shape, pred.dtype)  # what backward must return
@@ -76,7 +77,7 @@ class Loss(Module):
             return losses
         return float(losses.sum()) / (self.count if self.reduction == "mean" else 1)  # summed in the array's dtype
 
-    def backward(self, grad_output: Any = 1.0) -> Any:
+    def backward(self, grad_output: float | NDArray[np.floating] = 1.0) -> NDArray[np.floating]:
         """-> d loss / d pred, pred's shape; ``grad_output`` scales it (an array for "none")."""
         return self.elementwise_grad() * (grad_output / self.count if self.reduction == "mean" else grad_output)
 
@@ -93,7 +94,8 @@ class Loss(Module):
         if self._out is None or type(grad_output) is not float:
             grad_output = self._checked_grad_output(grad_output)
         grad = backward(self, grad_output)
-        if getattr(grad, "shape", None) != self._out[0] or grad.dtype != self._out[1]:
+        # mypy cannot see it, but _out is set here: _checked_grad_output raised if it was None.
+        if getattr(grad, "shape", None) != self._out[0] or grad.dtype != self._out[1]:  # type: ignore[index]
             grad = self._checked_grad(grad)
         self._out = None
         for hook in self._backward_hooks:
@@ -134,12 +136,12 @@ class Loss(Module):
         return as_float_array(grad, "the loss gradient", dtype)
 
     @staticmethod
-    def _is_usual_pair(pred: Any, target: Any) -> bool:
+    def _is_usual_pair(pred: Any, target: Any) -> TypeGuard[NDArray[np.floating]]:
         """Two non-empty float arrays of one type, dtype and shape: settled by a few attribute reads."""
         same = type(target) is type(pred) and getattr(pred, "shape", None) == getattr(target, "shape", 0)
         return same and pred.dtype in _FLOAT_SET and target.dtype == pred.dtype and pred.size > 0
 
-    def _check(self, pred: Any, target: Any) -> tuple[Any, Any]:
+    def _check(self, pred: Any, target: Any) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
         """``pred`` and ``target`` converted to float arrays, or a clear error (a broadcast only on request)."""
         pred = as_float_array(pred, "pred")
         target = as_float_array(target, "target", pred.dtype)

@@ -25,10 +25,10 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Iterator
 from functools import wraps
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from .backend import backend_of, get_array_module, to_backend
 from .errors import CallOrderError, ConfigError, ShapeError
@@ -148,13 +148,13 @@ class Module:
         if "backward" in cls.__dict__:
             cls.backward = _checked_backward(cls.__dict__["backward"])  # type: ignore[method-assign]
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(x)")
 
-    def backward(self, grad_out: Any) -> Any:
+    def backward(self, grad_out: NDArray[np.floating]) -> NDArray[np.floating] | None:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_out)")
 
-    def __call__(self, x: Any) -> Any:
+    def __call__(self, x: ArrayLike) -> NDArray[np.floating]:
         x = x if self._is_usual_input(x) else self._checked_input(x)
         if self._saved is None:
             return self._first_call(x)
@@ -164,7 +164,7 @@ class Module:
             hook(self, x, out)
         return out
 
-    def _is_usual_input(self, x: Any) -> bool:
+    def _is_usual_input(self, x: Any) -> TypeGuard[NDArray[np.floating]]:
         """A float array (for a module with ``in_features``: an (N, in_features) batch of W's type and
         dtype), settled by a few attribute reads; anything else goes through :meth:`_checked_input`."""
         features = getattr(self, "in_features", None)
@@ -173,7 +173,7 @@ class Module:
         like = getattr(getattr(self, "W", None), "data", _NO_ARRAY)
         return type(x) is type(like) and x.dtype == like.dtype and x.shape[1:] == (features,) and x.shape[0] > 0
 
-    def _checked_input(self, x: Any) -> Any:
+    def _checked_input(self, x: Any) -> NDArray[np.floating]:
         """``x`` converted to a float array, or a clear error saying what is wrong with it."""
         features = getattr(self, "in_features", None)
         like = getattr(getattr(self, "W", None), "data", None)

@@ -7,11 +7,14 @@ and is reset by :func:`manual_seed`, so an unseeded script is still reproducible
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias
 
 import numpy as np
 
 from .errors import ConfigError
+
+# What every ``rng`` argument accepts: None (the global generator), a seed, or a Generator.
+SeedLike: TypeAlias = int | np.integer | np.random.Generator | None
 
 _global = np.random.default_rng(0)
 
@@ -25,7 +28,7 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _global
 
 
-def as_generator(rng: Any = None) -> np.random.Generator:
+def as_generator(rng: SeedLike = None) -> np.random.Generator:
     """``None`` -> the global generator, an int -> a fresh seeded one, a Generator -> itself."""
     if rng is None:
         return _global

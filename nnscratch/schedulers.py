@@ -17,7 +17,9 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ._typing import HasParamGroups
 from .errors import ConfigError, NNScratchError
 from .validation import check_choice, check_number
 
@@ -51,7 +53,7 @@ class LRScheduler:
 
     _last_lr: list[float]
 
-    def __init__(self, optimizer: Any) -> None:
+    def __init__(self, optimizer: HasParamGroups) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
@@ -126,7 +128,7 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs: lr_e = lr_0 · gamma^⌊e / step_size⌋."""
 
-    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: HasParamGroups, step_size: int, gamma: float = 0.1) -> None:
         self.step_size, self.gamma = step_size, gamma
         self._check_hyper()
         super().__init__(optimizer)
@@ -144,7 +146,7 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: lr_e = lr_0 · gamma^e."""
 
-    def __init__(self, optimizer: Any, gamma: float) -> None:
+    def __init__(self, optimizer: HasParamGroups, gamma: float) -> None:
         self.gamma = gamma
         self._check_hyper()
         super().__init__(optimizer)
@@ -164,7 +166,7 @@ class CosineAnnealingLR(LRScheduler):
     lr_e = eta_min + ½ (lr_0 - eta_min)(1 + cos(π e / T_max)), computed recursively as torch does.
     """
 
-    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:
+    def __init__(self, optimizer: HasParamGroups, T_max: int, eta_min: float = 0.0) -> None:
         self.T_max, self.eta_min = T_max, eta_min
         self._check_hyper()
         super().__init__(optimizer)
@@ -211,7 +213,7 @@ class ReduceLROnPlateau:
 
     def __init__(
         self,
-        optimizer: Any,
+        optimizer: HasParamGroups,
         mode: str = "min",
         factor: float = 0.1,
         patience: int = 10,
@@ -263,7 +265,7 @@ class ReduceLROnPlateau:
             return a < best * (1.0 - self.threshold) if self.threshold_mode == "rel" else a < best - self.threshold
         return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
 
-    def step(self, metrics: float) -> None:
+    def step(self, metrics: float | np.integer | np.floating | NDArray[np.integer | np.floating]) -> None:
         """Record this epoch's metric (e.g. the validation loss) and reduce the rate if it has stalled."""
         current = _metric(metrics)
         self.last_epoch += 1

@@ -350,7 +350,7 @@ def _digest(array: np.ndarray) -> str:
         view = array.reshape(-1).view(np.uint8)
     except (ValueError, TypeError):  # a dtype without a byte view
         return hashlib.sha256(array.tobytes()).hexdigest()
-    return hashlib.sha256(view).hexdigest()
+    return hashlib.sha256(view.data).hexdigest()
 
 
 def _check_save_path(path: Any) -> str:
@@ -457,7 +457,8 @@ def _check_members(infos: list[zipfile.ZipInfo], file_size: int) -> None:
         raise SerializationError("its members claim more bytes than the file holds (truncated or forged).")
 
 
-def _check_table(table: Any) -> None:
+def _check_table(table: Any) -> dict[str, dict[str, Any]]:
+    """``table`` itself once it is a valid array table, or a SerializationError."""
     if not isinstance(table, dict):
         raise SerializationError("its meta.json lacks the array table.")
     for name, entry in table.items():
@@ -479,6 +480,7 @@ def _check_table(table: Any) -> None:
                 f"its array table entry for {name!r} is {entry!r:.120}; expected "
                 "{'dtype': str, 'shape': [integers >= 0], 'sha256': str}."
             )
+    return table
 
 
 def _read_meta(zf: zipfile.ZipFile, file_size: int) -> dict[str, Any]:
@@ -494,8 +496,7 @@ def _read_meta(zf: zipfile.ZipFile, file_size: int) -> dict[str, Any]:
             f"it has format version {version!r:.40} ({type(version).__name__}) but this nnscratch reads format "
             f"version {VERSION} (the integer {VERSION})" + ("; upgrade nnscratch to read it." if newer else ".")
         )
-    table = meta.get("arrays")
-    _check_table(table)
+    table = _check_table(meta.get("arrays"))
     if not isinstance(meta.get("extra"), dict):
         raise SerializationError("its meta.json lacks the extra values.")
     names = {i.filename for i in infos} - {_META}

@@ -15,16 +15,20 @@ loops stay first-class: the documented failures (a forgotten ``zero_grad``) need
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._typing import LossFunction
 from .callbacks import Callback, TrainingContext
 from .data import check_pair, minibatches, num_batches
 from .errors import ConfigError, NonFiniteError
 from .module import Module
 from .progress import Progress
-from .rng import as_generator
+from .rng import SeedLike, as_generator
 from .schedulers import ReduceLROnPlateau
 from .stopping import NonFiniteGuard
 from .validation import as_float_array, check_finite, check_flag, check_positive, check_same_backend
@@ -59,10 +63,10 @@ class History:
 
 def train_step(
     model: Module,
-    loss_fn: Callable[..., float],
+    loss_fn: LossFunction,
     optimizer: Any,
-    xb: Any,
-    yb: Any,
+    xb: ArrayLike,
+    yb: ArrayLike,
     *loss_args: Any,
     zero_grad: bool = True,
 ) -> float:
@@ -92,7 +96,10 @@ def check_optimizer_holds(optimizer: Any, model: Any) -> None:
         )
 
 
-def _check_data(X: Any, y: Any, names: tuple[str, str]) -> tuple[Any, Any]:
+_Pair = tuple[NDArray[np.floating], NDArray[np.floating]]
+
+
+def _check_data(X: Any, y: Any, names: tuple[str, str]) -> _Pair:
     """Real float arrays on one backend, samples on the first axis, equally many, at least one, all finite."""
     X, y = as_float_array(X, names[0]), as_float_array(y, names[1])
     check_pair(X, y, names)
@@ -111,7 +118,7 @@ def _check_fit_args(
     scheduler: Any,
     validation_data: Any,
     callbacks: list[Any],
-) -> tuple[Any, Any, Any]:
+) -> tuple[NDArray[np.floating], NDArray[np.floating], _Pair | None]:
     """Refuse bad arguments before any training; return X, y and validation_data as checked arrays."""
     check_positive(epochs, "epochs", integer=True)
     check_positive(batch_size, "batch_size", integer=True)
@@ -158,18 +165,18 @@ def _check_fit_args(
 
 def fit(
     model: Any,
-    X: Any,
-    y: Any,
-    loss: Any,
+    X: ArrayLike,
+    y: ArrayLike,
+    loss: LossFunction,
     optimizer: Any,
     epochs: int,
     batch_size: int,
     shuffle: bool = True,
     scheduler: Any = None,
-    validation_data: tuple[Any, Any] | None = None,
+    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
     callbacks: Iterable[Callback] = (),
     progress: bool | None = None,
-    rng: Any = None,
+    rng: SeedLike = None,
     guard: bool = True,
     drop_last: bool = False,
 ) -> History:

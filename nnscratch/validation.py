@@ -6,15 +6,16 @@ These run on every forward pass, so each check reads only attributes (``ndim``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from .backend import backend_of, get_array_module
 from .errors import BackendError, ConfigError, DTypeError, NonFiniteError, ShapeError
 
 
-def as_float_array(x: Any, name: str, dtype: Any = None) -> Any:
+def as_float_array(x: Any, name: str, dtype: DTypeLike | None = None) -> NDArray[np.floating]:
     """Return ``x`` as an array of floating ``dtype``, or raise a clear error.
 
     Integer and boolean input is converted (a common, harmless case: ``np.arange``);
@@ -39,6 +40,9 @@ def as_float_array(x: Any, name: str, dtype: Any = None) -> Any:
         + (" (complex: take .real or abs() first)" if kind == "c" else "")
         + "."
     )
+
+
+_ArrayT = TypeVar("_ArrayT", bound=NDArray[Any])
 
 
 def check_batch(x: Any, name: str, features: int, where: object) -> None:
@@ -109,7 +113,7 @@ def check_real(value: Any, name: str) -> Any:
     return value
 
 
-def check_finite(x: Any, name: str) -> Any:
+def check_finite(x: _ArrayT, name: str) -> _ArrayT:
     """Refuse NaN and infinity in ``x``, naming the first bad index.
 
     This reads every element, so it is for data checked once (``fit``'s X and y,

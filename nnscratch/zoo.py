@@ -37,7 +37,8 @@ class BiasNotSummed(Linear):
 
     def backward(self, grad_out: Any) -> Any:
         self.W.grad += self.x.T @ grad_out
-        self.b.grad += grad_out.mean(axis=0)
+        if self.b is not None:  # as in Linear: a layer built with bias=False has no b
+            self.b.grad += grad_out.mean(axis=0)
         return grad_out @ self.W.data.T
 
 
@@ -54,7 +55,8 @@ class WeightGradFromOutput(Linear):
 
     def backward(self, grad_out: Any) -> Any:
         self.W.grad += self.y.T @ grad_out
-        self.b.grad += grad_out.sum(axis=0)
+        if self.b is not None:
+            self.b.grad += grad_out.sum(axis=0)
         return grad_out @ self.W.data.T
 
 
@@ -66,7 +68,8 @@ class TransposedWeightGrad(Linear):
 
     def backward(self, grad_out: Any) -> Any:
         self.W.grad += grad_out.T @ self.x
-        self.b.grad += grad_out.sum(axis=0)
+        if self.b is not None:
+            self.b.grad += grad_out.sum(axis=0)
         return grad_out @ self.W.data.T
 
 
@@ -78,7 +81,8 @@ class InputGradWithoutTranspose(Linear):
 
     def backward(self, grad_out: Any) -> Any:
         self.W.grad += self.x.T @ grad_out
-        self.b.grad += grad_out.sum(axis=0)
+        if self.b is not None:
+            self.b.grad += grad_out.sum(axis=0)
         return grad_out @ self.W.data
 
 

@@ -12,6 +12,7 @@ or ``run()`` from ``nnscratch bench``.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -89,7 +90,7 @@ def run(quick: bool = False, torch_threads: int | None = 1) -> list[dict[str, An
     ]
     for probes in (2, 1):
         seconds, fast = _time(
-            lambda probes=probes: ns.check_model(model, loss, x, y, rng=0, fast=True, probes=probes), repeats
+            functools.partial(ns.check_model, model, loss, x, y, rng=0, fast=True, probes=probes), repeats
         )
         rows.append(
             {
@@ -103,7 +104,7 @@ def run(quick: bool = False, torch_threads: int | None = 1) -> list[dict[str, An
     torch_check = _torch_checker(model, x, y, torch_threads)
     if torch_check is not None:
         for mode, is_fast in (("slow", False), ("fast", True)):
-            seconds, passed = _time(lambda is_fast=is_fast: torch_check(is_fast), repeats if is_fast else 1)
+            seconds, passed = _time(functools.partial(torch_check, is_fast), repeats if is_fast else 1)
             rows.append(
                 {
                     "checker": "torch.autograd.gradcheck",

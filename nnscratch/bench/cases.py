@@ -7,6 +7,7 @@ time to each other contender's. A ratio below 1 means nnscratch is faster.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -103,10 +104,10 @@ def cpu_cases(settings: Settings, quick: bool = False, log: Callable[[str], None
             mlp = problems.mlp_problem(dtype, optimizer, batch=128 if quick else 1024)
             log(f"  {mlp.label}")
             torch_goal = 1.0 if dtype == np.float64 else 1.15
-            builders = {
+            builders: dict[str, Callable[[], Step]] = {
                 **contenders(mlp),
-                NUMPY_PRODUCTS: lambda p=mlp: products_step(p, "numpy"),
-                TORCH_PRODUCTS: lambda p=mlp: products_step(p, "torch"),
+                NUMPY_PRODUCTS: functools.partial(products_step, mlp, "numpy"),
+                TORCH_PRODUCTS: functools.partial(products_step, mlp, "torch"),
             }
             results.append(
                 blas_note(run_case(mlp, builders, settings, {"hand-written NumPy": 1.05, "torch CPU": torch_goal}))

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from ..activations import ACTIVATIONS
 from ..errors import ConfigError
 from ..layers import MLP
 from ..losses import HuberLoss, L1Loss, Loss, MSELoss
-from ..rng import as_generator
+from ..rng import SeedLike, as_generator
 from .check import check_model
 from .report import GradcheckReport
 
@@ -59,8 +60,8 @@ def regime_of(activation: str) -> str:
 
 
 def mlp_case(
-    sizes: list[int], activation: str = "relu", *, batch: int = 8, rng: Any = None, dtype: Any = np.float64
-) -> tuple[MLP, np.ndarray, np.ndarray]:
+    sizes: list[int], activation: str = "relu", *, batch: int = 8, rng: SeedLike = None, dtype: DTypeLike = np.float64
+) -> tuple[MLP, NDArray[np.floating], NDArray[np.floating]]:
     """An ``MLP(sizes, activation)``, an input batch x (batch, sizes[0]) valid for it, and targets y."""
     _, (low, high), inits = REGIMES[regime_of(activation)]
     gen = as_generator(rng)

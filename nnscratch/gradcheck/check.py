@@ -32,15 +32,16 @@ import copy
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ..backend import backend_of, get_array_module, to_numpy
 from ..errors import ConfigError, DTypeError, NonFiniteError, PrecisionWarning, ShapeError
 from ..losses import Loss
 from ..module import Module
-from ..rng import as_generator
+from ..rng import SeedLike, as_generator
 from ..validation import check_flag, check_number
 from .numeric import (
     FiniteDifference,
@@ -56,6 +57,25 @@ from .report import GradcheckReport, TensorCheck, compare
 # Unverified elements are re-checked with steps REFINE_FACTOR, REFINE_FACTOR², ... times smaller.
 REFINE_ROUNDS = 4
 REFINE_FACTOR = 10.0
+
+
+class _LineOptions(TypedDict):
+    """The keyword arguments every :func:`sample_lines` call of one check shares."""
+
+    richardson: bool
+    kinks: KinkWatch
+    dtype: np.dtype
+    scale: float
+    f0: float
+
+
+class _CompareOptions(TypedDict):
+    """The keyword arguments every :func:`compare` call of one check shares."""
+
+    rtol: float
+    atol: float | None
+    safety: float
+    allow_unverified: bool
 
 
 @dataclass
@@ -90,8 +110,9 @@ def _copy_as(subject: Any, dtype: np.dtype) -> Any:
     subject = copy.deepcopy(subject)
     if isinstance(subject, Module):
         for _, m in subject.named_modules():
-            if isinstance(getattr(m, "dtype", None), np.dtype) and m.dtype.kind == "f":
-                m.dtype = dtype
+            current = getattr(m, "dtype", None)
+            if isinstance(current, np.dtype) and current.kind == "f":
+                m.dtype = dtype  # type: ignore[attr-defined]  # only modules that have a dtype (Linear) get here
         for p in subject.parameters():
             xp = get_array_module(p.data)
             p.data = xp.ascontiguousarray(p.data.astype(dtype))
@@ -300,10 +321,16 @@ def _run(
     eps = machine_epsilon(dtype)
     rtol = 10 * np.sqrt(eps) if rtol is None else float(rtol)
     safety = (2.0 if dtype == np.float64 else 8.0) if safety is None else float(safety)
-    options = {"rtol": rtol, "atol": atol, "safety": safety, "allow_unverified": allow_unverified}
+    options: _CompareOptions = {"rtol": rtol, "atol": atol, "safety": safety, "allow_unverified": allow_unverified}
     f0 = problem.evaluate()  # the base point, shared by every tensor's stencils
     problem.kinks.mark()
-    lines = {"richardson": richardson, "kinks": problem.kinks, "dtype": dtype, "scale": problem.scale, "f0": f0}
+    lines: _LineOptions = {
+        "richardson": richardson,
+        "kinks": problem.kinks,
+        "dtype": dtype,
+        "scale": problem.scale,
+        "f0": f0,
+    }
     checks: list[TensorCheck] = []
     for name, tensor in problem.tensors.items():
         grad = problem.analytic[name]
@@ -335,7 +362,7 @@ def _run(
     )
 
 
-def _refine(problem: _Problem, tensor: Any, fd: FiniteDifference, lines: dict) -> FiniteDifference:
+def _refine(problem: _Problem, tensor: Any, fd: FiniteDifference, lines: _LineOptions) -> FiniteDifference:
     """Re-check the unverified elements of ``fd`` (flat, one per element) with ever smaller steps.
 
     A kink near the point moves out of a small enough stencil; the elements that resolve take
@@ -370,8 +397,8 @@ def _fast(
     grad: np.ndarray,
     probes: int,
     gen: np.random.Generator,
-    lines: dict,
-    options: dict,
+    lines: _LineOptions,
+    options: _CompareOptions,
 ) -> tuple[TensorCheck | None, int]:
     """Directional derivatives along signed Gaussian probes, and the evaluations of f they took.
 
@@ -393,13 +420,13 @@ def _fast(
 
 def check_module(
     module: Module,
-    x: Any,
+    x: ArrayLike,
     *,
     fast: bool = False,
     probes: int = 2,
-    rng: Any = None,
+    rng: SeedLike = None,
     richardson: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
@@ -445,14 +472,14 @@ def check_module(
 
 def check_loss(
     loss: Loss,
-    pred: Any,
-    target: Any,
+    pred: ArrayLike,
+    target: ArrayLike,
     *,
     fast: bool = False,
     probes: int = 2,
-    rng: Any = None,
+    rng: SeedLike = None,
     richardson: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,
@@ -492,14 +519,14 @@ def check_loss(
 def check_model(
     model: Module,
     loss: Loss,
-    x: Any,
-    y: Any,
+    x: ArrayLike,
+    y: ArrayLike,
     *,
     fast: bool = False,
     probes: int = 2,
-    rng: Any = None,
+    rng: SeedLike = None,
     richardson: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     safety: float | None = None,

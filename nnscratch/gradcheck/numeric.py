@@ -30,14 +30,16 @@ a(h) ≈ a(h/2) ≈ J instead (see :func:`FiniteDifference.suspect`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, SupportsFloat
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..backend import get_array_module, to_numpy
 from ..errors import ConfigError, DTypeError
+from ..module import Module
 from ..validation import check_number
 
 # Each value of f is trusted to ROUNDING·ε·scale: a forward pass makes many roundings that
@@ -52,7 +54,7 @@ class KinkWatch:
     list of arrays, or None for a smooth source.
     """
 
-    def __init__(self, sources: Any) -> None:
+    def __init__(self, sources: Iterable[Module]) -> None:
         self.sources = list(sources)
         self.base: list[tuple[Any, list[Any]]] = []
 
@@ -80,7 +82,7 @@ def _as_list(state: Any) -> list[Any]:
     return list(state) if isinstance(state, (tuple, list)) else [state]
 
 
-def machine_epsilon(dtype: Any) -> float:
+def machine_epsilon(dtype: DTypeLike) -> float:
     try:
         dtype = np.dtype(dtype)
     except TypeError:
@@ -92,7 +94,7 @@ def machine_epsilon(dtype: Any) -> float:
     return float(np.finfo(dtype).eps)
 
 
-def default_steps(x: Any, dtype: Any = np.float64, richardson: bool = False) -> np.ndarray:
+def default_steps(x: ArrayLike, dtype: DTypeLike = np.float64, richardson: bool = False) -> NDArray[np.float64]:
     """Per-element step ``ε^(1/3) · max(|x|, 1)`` (ε^(1/5) with Richardson, whose error is O(h⁴))."""
     power = 1 / 5 if richardson else 1 / 3
     magnitude = np.maximum(np.abs(np.asarray(to_numpy(x), dtype=np.float64)), 1.0)
@@ -142,7 +144,9 @@ class FiniteDifference:
     evaluations: int
 
     def reshape(self, shape: tuple[int, ...]) -> FiniteDifference:
-        fields = {k: (v.reshape(shape) if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+        fields: dict[str, Any] = {
+            k: (v.reshape(shape) if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()
+        }
         return FiniteDifference(**fields)
 
 
@@ -153,7 +157,7 @@ def sample_lines(
     *,
     richardson: bool = False,
     kinks: KinkWatch | None = None,
-    dtype: Any = np.float64,
+    dtype: DTypeLike = np.float64,
     scale: float = 0.0,
     f0: float | None = None,
 ) -> FiniteDifference:
@@ -201,7 +205,7 @@ def analyse(
     flips: np.ndarray,
     one_kink: np.ndarray,
     *,
-    dtype: Any = np.float64,
+    dtype: DTypeLike = np.float64,
     scale: float = 0.0,
     richardson: bool = False,
 ) -> FiniteDifference:
@@ -277,12 +281,12 @@ def analyse(
 
 
 def numerical_gradient(
-    f: Callable[[Any], float],
-    x: Any,
+    f: Callable[[NDArray[np.floating]], SupportsFloat],
+    x: ArrayLike,
     *,
-    step: Any = None,
+    step: ArrayLike | None = None,
     richardson: bool = False,
-    dtype: Any = np.float64,
+    dtype: DTypeLike = np.float64,
     kinks: KinkWatch | None = None,
     scale: float = 0.0,
 ) -> FiniteDifference:
@@ -318,7 +322,7 @@ def numerical_gradient(
         out = f(work)
         if getattr(out, "size", 1) != 1:
             raise ConfigError(
-                f"numerical_gradient: f must return a scalar, got an array of shape {out.shape}; "
+                f"numerical_gradient: f must return a scalar, got an array of shape {getattr(out, 'shape', None)}; "
                 "reduce it first (a sum, or a projection on a random array)."
             )
         return float(out)
@@ -355,13 +359,13 @@ def direction_mover(array: Any, directions: Any) -> Callable[[int, float | None]
     return move
 
 
-def resolve_steps(step: Any, x: Any, dtype: Any, richardson: bool) -> np.ndarray:
+def resolve_steps(step: ArrayLike | None, x: Any, dtype: DTypeLike, richardson: bool) -> NDArray[np.float64]:
     """The flat array of absolute steps for x, from ``step`` as documented in numerical_gradient."""
     if step is None:
         steps = default_steps(x, dtype, richardson)
     elif np.isscalar(step):
-        step = check_number(step, "step", low=0, low_open=True)
-        steps = step * np.maximum(np.abs(np.asarray(to_numpy(x), dtype=np.float64)), 1.0)
+        relative = check_number(step, "step", low=0, low_open=True)
+        steps = relative * np.maximum(np.abs(np.asarray(to_numpy(x), dtype=np.float64)), 1.0)
     else:
         try:
             steps = np.asarray(to_numpy(step), dtype=np.float64)

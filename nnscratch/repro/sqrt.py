@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from .. import init, optim
-from ..layers import MLP
+from ..layers import MLP, Linear
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, repeat, train_loop
 from .metrics import dead_fractions, linearity, relative_mse, spread_ratio
@@ -60,9 +60,16 @@ def make_data(gen: np.random.Generator, n: int = N) -> tuple[np.ndarray, np.ndar
     return x, np.sqrt(x) + gen.standard_normal((n, 1)) * 0.5
 
 
+def _first_layer(net: MLP) -> tuple[np.ndarray, np.ndarray]:
+    """W and b of the network's first layer, a Linear with a bias as MLP builds it."""
+    layer = net[0]
+    assert isinstance(layer, Linear) and layer.b is not None, "an MLP starts with a Linear layer with a bias"
+    return layer.W.data, layer.b.data
+
+
 def kinks(net: MLP, x_mean: float, x_std: float) -> np.ndarray:
     """Where each hidden unit switches (x·w + b = 0), in raw x; ±inf for a unit with w = 0."""
-    w, b = net[0].W.data.ravel(), net[0].b.data.ravel()
+    w, b = (a.ravel() for a in _first_layer(net))
     with np.errstate(divide="ignore", invalid="ignore"):
         return -b / w * x_std + x_mean
 
@@ -108,7 +115,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         "linearity_r2": linearity(predict, lo, hi),
         "kinks_in_data": int(inside.size),
         "dead_units": dead_fractions(history.snapshots[-1]).get("1", float("nan")),
-        "max_abs_bias": float(np.abs(net[0].b.data).max()),
+        "max_abs_bias": float(np.abs(_first_layer(net)[1]).max()),
         "final_loss": history.loss[-1],
     }
     return Result(

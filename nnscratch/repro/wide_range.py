@@ -172,6 +172,10 @@ def exact_weights(net: Sequential, mean: Any = 0.0, std: Any = 1.0) -> Sequentia
     powers = np.array([[0, -1, 0, 0, 1], [0, 1, -1, -1, 0], [-1, 2, -1, -1, 0]], dtype=np.float64).T
     coef = np.array([1.0, -0.5, 0.5])
     first, second, out = net[0], net[1], net[3]
+    assert isinstance(first, Linear) and isinstance(second, Linear) and isinstance(out, Linear), (
+        "a network from build_network"
+    )
+    assert first.b is not None and second.b is not None and out.b is not None, "a network from build_network"
     W, b = np.zeros((5, HIDDEN)), np.zeros(HIDDEN)
     W[:, :3] = powers * np.asarray(std, dtype=np.float64).reshape(-1, 1)
     b[:3] = np.broadcast_to(np.asarray(mean, dtype=np.float64), (5,)) @ powers
@@ -186,7 +190,8 @@ class _Rates(Callback):
     """The optimizer's rate after every step (train_loop records it only at probes)."""
 
     def __init__(self, optimizer: Any) -> None:
-        self.optimizer, self.rates = optimizer, []
+        self.optimizer = optimizer
+        self.rates: list[float] = []
 
     def on_step_end(self, ctx: Any) -> None:
         self.rates.append(float(self.optimizer.lr))

@@ -26,7 +26,9 @@ from .cases import CASES, train
 
 
 def score(seeds: list[int], verbose: bool = False) -> tuple[dict[str, tuple[int, int]], int, int]:
-    hits, totals, alarms, healthy = Counter(), Counter(), 0, 0
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    alarms, healthy = 0, 0
     for case in CASES:
         for seed in seeds:
             doctor = Doctor()
