@@ -129,7 +129,7 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
-            cls.step = _with_post_hooks(cls.__dict__["step"])  # type: ignore[method-assign]
+            cls.step = _with_post_hooks(cls.__dict__["step"])  # type: ignore[method-assign,assignment]
 
     def register_step_post_hook(self, hook: Callable[[Any], None]) -> Callable[[], None]:
         """Call ``hook(optimizer)`` after every ``step()`` (torch's name); returns a remover."""
@@ -286,7 +286,7 @@ class Optimizer:
         return f"{type(self).__name__}({groups})"
 
 
-Optimizer.step = _with_post_hooks(Optimizer.step)  # type: ignore[method-assign]
+Optimizer.step = _with_post_hooks(Optimizer.step)  # type: ignore[method-assign,assignment]
 
 
 class SGD(Optimizer):

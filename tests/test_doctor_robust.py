@@ -23,7 +23,7 @@ OPTIMIZERS = {
 
 @st.composite
 def runs(draw):
-    sizes = [draw(st.integers(1, 4))] + draw(st.lists(st.integers(1, 8), min_size=0, max_size=3)) + [1]
+    sizes = [draw(st.integers(1, 4)), *draw(st.lists(st.integers(1, 8), min_size=0, max_size=3)), 1]
     return {
         "sizes": sizes,
         "activation": draw(st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "identity"])),

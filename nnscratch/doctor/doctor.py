@@ -99,7 +99,9 @@ class Doctor(Callback):
             raise ConfigError(f"Doctor thresholds must be a Thresholds, got {type(thresholds).__name__}.")
         if probe is not None and (not isinstance(probe, (tuple, list)) or len(probe) < 2):
             raise ConfigError(f"Doctor probe must be a pair (X, y), got {type(probe).__name__}.")
-        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        # Any: None until attached; every hook runs only once attached.
+        self.model: Any = model
+        self.loss_fn, self.optimizer = loss_fn, optimizer
         self.every, self.budget, self.probe_size = every, float(budget), int(probe_size)
         self.thresholds = thresholds or Thresholds()
         self._rng = as_generator(rng)
@@ -330,7 +332,7 @@ class Doctor(Callback):
         th, snaps = self.thresholds, self.trace.snapshots
         findings = event_findings(self.trace, snaps[-1] if snaps else None)
         if snaps:
-            findings += rules.data_rules(snaps[0], self._y_scale, th)
+            findings += rules.data_rules(snaps[0], self._y_scale or _target_scale(self.probe[1]), th)  # type: ignore[index]
             findings = rules.spare_fitted_run(findings + rules.snapshot_rules(self.trace, th), snaps[-1], th)
         else:
             findings.append(finding("NOT_MEASURED", self._not_measured(), {}))

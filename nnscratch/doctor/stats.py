@@ -223,7 +223,7 @@ def update_ratios(model: Module, before: dict[str, Any]) -> dict[str, float]:
     """||W_now - W_before|| / ||W_before|| for each Linear (the update-to-weight ratio)."""
     ratios = {}
     for name, m in _leaves(model):
-        if name in before:
+        if name in before and isinstance(m, Linear):  # weight_copies keeps the Linears' weights
             xp = get_array_module(m.W.data)
             norm = float(xp.linalg.norm(before[name]))
             # All-zero weights have no size to compare with: not measured (NaN).
