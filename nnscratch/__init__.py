@@ -29,6 +29,7 @@ from .errors import (
     SerializationError,
     ShapeError,
 )
+from .explain import explain
 from .gradcheck import GradcheckReport, check_loss, check_model, check_module, numerical_gradient
 from .layers import MLP, Linear, Sequential
 from .losses import HuberLoss, L1Loss, Loss, MSELoss
@@ -87,6 +88,7 @@ __all__ = [
     "check_module",
     "data",
     "diagnose",
+    "explain",
     "fit",
     "get_array_module",
     "get_backend",

@@ -20,6 +20,9 @@ from .module import Module
 class ReLU(Module):
     """max(x, 0); its derivative is 1 where x > 0 and 0 elsewhere (also at x = 0, as torch)."""
 
+    formula = "y = max(x, 0)"
+    grad_formula = "dx = g * (x > 0)"
+
     def forward(self, x: Any) -> Any:
         self.mask = x > 0  # where the unit is active
         return np.maximum(x, 0)
@@ -33,6 +36,9 @@ class ReLU(Module):
 
 class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise (derivative at 0: negative_slope, as torch)."""
+
+    formula = "y = where(x > 0, x, slope * x)"
+    grad_formula = "dx = g * where(x > 0, 1, slope)"
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, (int, float, np.number)):
@@ -59,6 +65,9 @@ class LeakyReLU(Module):
 class Tanh(Module):
     """tanh(x); d/dx = 1 - tanh(x)², so the output is all backward needs."""
 
+    formula = "y = tanh(x)"
+    grad_formula = "dx = g * (1 - y**2)"
+
     def forward(self, x: Any) -> Any:
         self.out = np.tanh(x)
         return self.out
@@ -76,6 +85,9 @@ def stable_sigmoid(x: Any) -> Any:
 class Sigmoid(Module):
     """σ(x) = 1 / (1 + e^-x); d/dx = σ(x)(1 - σ(x)), computed from the output."""
 
+    formula = "y = 1 / (1 + exp(-x))"
+    grad_formula = "dx = g * y * (1 - y)"
+
     def forward(self, x: Any) -> Any:
         self.out = stable_sigmoid(x)
         return self.out
@@ -87,6 +99,9 @@ class Sigmoid(Module):
 class Softplus(Module):
     """log(1 + e^x) = max(x, 0) + log1p(e^-|x|) (stable for large |x|); d/dx = σ(x)."""
 
+    formula = "y = log(1 + exp(x))"
+    grad_formula = "dx = g * sigmoid(x)"
+
     def forward(self, x: Any) -> Any:
         self.x = x
         return np.maximum(x, 0) + np.log1p(np.exp(-abs(x)))
@@ -97,6 +112,9 @@ class Softplus(Module):
 
 class SiLU(Module):
     """x·σ(x) (also called swish); d/dx = σ(x)(1 + x(1 - σ(x)))."""
+
+    formula = "y = x * sigmoid(x)"
+    grad_formula = "dx = g * s * (1 + x * (1 - s)), s = sigmoid(x)"
 
     def forward(self, x: Any) -> Any:
         self.x = x
@@ -110,6 +128,9 @@ class SiLU(Module):
 class Exp(Module):
     """e^x; d/dx = e^x, so the output is kept. Overflows to inf for x > ~709 (float64)."""
 
+    formula = "y = exp(x)"
+    grad_formula = "dx = g * y"
+
     def forward(self, x: Any) -> Any:
         self.out = np.exp(x)
         return self.out
@@ -120,6 +141,9 @@ class Exp(Module):
 
 class Log(Module):
     """log(x) for x > 0; d/dx = 1/x. Non-positive input is an error, not a silent NaN."""
+
+    formula = "y = log(x)"
+    grad_formula = "dx = g / x"
 
     def forward(self, x: Any) -> Any:
         if not bool((x > 0).all()):
@@ -136,6 +160,9 @@ class Log(Module):
 
 class Identity(Module):
     """x unchanged; the gradient passes through."""
+
+    formula = "y = x"
+    grad_formula = "dx = g"
 
     def forward(self, x: Any) -> Any:
         return x

@@ -31,6 +31,9 @@ class Linear(Module):
     do not require grad.
     """
 
+    formula = "y = x @ W + b"
+    grad_formula = "dW += x.T @ g;  db += g.sum(axis=0);  dx = g @ W.T"
+
     def __init__(
         self,
         in_features: int,

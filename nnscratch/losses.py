@@ -189,6 +189,9 @@ class Loss(Module):
 class MSELoss(Loss):
     """(pred - target)²; derivative 2 (pred - target)."""
 
+    formula = "L = mean((pred - y)**2)"
+    grad_formula = "g = 2 * (pred - y) / N"
+
     def elementwise(self, pred: Any, target: Any) -> Any:
         self.diff = pred - target
         return self.diff**2
@@ -199,6 +202,9 @@ class MSELoss(Loss):
 
 class L1Loss(Loss):
     """|pred - target|; derivative sign(pred - target), taken as 0 at 0 (as torch)."""
+
+    formula = "L = mean(|pred - y|)"
+    grad_formula = "g = sign(pred - y) / N"
 
     def elementwise(self, pred: Any, target: Any) -> Any:
         self.diff = pred - target
@@ -216,6 +222,9 @@ class HuberLoss(Loss):
 
     Derivative: d inside the band, delta·sign(d) outside it.
     """
+
+    formula = "L = mean(huber(pred - y, delta))"
+    grad_formula = "g = clip(pred - y, -delta, delta) / N"
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0, broadcast: bool = False) -> None:
         super().__init__(reduction, broadcast)

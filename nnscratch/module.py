@@ -138,6 +138,8 @@ class Module:
 
     # Until a hook is registered these are empty tuples, so a subclass need not call
     # super().__init__() and an unhooked module pays one attribute read.
+    formula = "y = forward(x)"  # what forward computes, one line (``nnscratch.explain`` prints it)
+    grad_formula = "dx = backward(g)"  # what backward computes from g = d loss / d output
     _forward_hooks: tuple[Hook, ...] = ()
     _backward_hooks: tuple[Hook, ...] = ()
     _out: tuple[tuple[int, ...], Any] | None = None  # shape and dtype of the last forward's output
