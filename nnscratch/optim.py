@@ -430,6 +430,9 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
         state["step"] += 1
+        if group["semantics"] == "keras":
+            self._keras_update(p, g, state, group)
+            return
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if wd != 0 and self._decoupled:
             p.data *= 1 - lr * wd  # AdamW: p = p (1 - lr λ)
@@ -440,10 +443,27 @@ class Adam(Optimizer):
         v += (1 - beta2) * (g * g)  # v = β2 v + (1 - β2) g²
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])  # v̂ = max(v̂, v)
-        if group["semantics"] == "keras":
-            p.data -= lr * math.sqrt(1 - beta2**t) / (1 - beta1**t) * (m / (np.sqrt(v) + eps))
-        else:
-            p.data -= lr / (1 - beta1**t) * (m / (np.sqrt(v) / math.sqrt(1 - beta2**t) + eps))
+        p.data -= lr / (1 - beta1**t) * (m / (np.sqrt(v) / math.sqrt(1 - beta2**t) + eps))
+
+    @staticmethod
+    def _keras_update(p: Parameter, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """tf.keras 2's Adam, computed in the parameter's dtype as Keras computes it::
+
+        lr_t = lr · sqrt(1 - β2^t) / (1 - β1^t)
+        m = β1 m + (1 - β1) g        v = β2 v + (1 - β2) g²        v̂ = max(v̂, v)  (amsgrad)
+        p = p - lr_t · m / (sqrt(v̂) + eps)
+        """
+        d = p.data.dtype.type  # Keras casts every coefficient to the variable's dtype
+        one, b1, b2, t = d(1), d(group["betas"][0]), d(group["betas"][1]), d(state["step"])
+        lr_t = d(group["lr"]) * (np.sqrt(one - b2**t) / (one - b1**t))
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += g * (one - b1)
+        v *= b2
+        v += (g * g) * (one - b2)
+        if group["amsgrad"]:
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        p.data -= lr_t * m / (np.sqrt(v) + d(group["eps"]))
 
 
 class AdamW(Adam):
