@@ -75,7 +75,9 @@ class Loss(Module):
         self.count = losses.size
         if self.reduction == "none":
             return losses
-        return float(losses.sum()) / (self.count if self.reduction == "mean" else 1)  # summed in the array's dtype
+        return float(losses.sum(dtype=np.float64)) / (
+            self.count if self.reduction == "mean" else 1
+        )  # no float32 overflow
 
     def backward(self, grad_output: float | NDArray[np.floating] = 1.0) -> NDArray[np.floating]:
         """-> d loss / d pred, pred's shape; ``grad_output`` scales it (an array for "none")."""

@@ -109,3 +109,13 @@ def test_custom_loss_subclass():
     pred, target = np.array([[2.0], [1.0]]), np.array([[1.0], [4.0]])
     assert loss_fn(pred, target) == pytest.approx((1.0 + 0.75) / 2)
     np.testing.assert_allclose(loss_fn.backward(), [[0.5], [-0.125]])
+
+
+def test_float32_losses_reduce_without_overflow_where_the_result_is_finite():
+    pred = np.full((1000, 1), 1e18, dtype=np.float32)  # each square is 1e36: finite in float32, the sum is not
+    target = np.zeros((1000, 1), dtype=np.float32)
+    with np.errstate(over="ignore"):
+        assert np.isinf((pred**2).sum())  # what summing in float32 gives
+    for reduction, expected in (("mean", 1e36), ("sum", 1e39)):
+        value = ns.MSELoss(reduction=reduction)(pred, target)
+        assert np.isfinite(value) and value == pytest.approx(expected, rel=1e-6)
