@@ -21,7 +21,6 @@ from a hand-written loop, as :mod:`nnscratch.callbacks` shows.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,8 @@ from . import rules
 from .codes import Thresholds, finding, order
 from .report import Report
 from .stats import Trace, first_nonfinite, probe_pass, update_ratios, weight_copies
+
+PROBE_COST = 4.0  # a probe's work over a training step's on as many rows (hooks and per-layer statistics)
 
 
 def _target_scale(y: Any) -> tuple[float, float]:
@@ -71,7 +72,8 @@ class Doctor(Callback):
     for a loss called as ``loss_fn(pred, y, *loss_args)`` (default: ``probe_size`` rows, chosen
     with ``rng``, of the first batches the loop trains on); ``every``: probe every this many
     optimizer steps (default: as often as ``budget`` allows); ``budget``: the share of the run's
-    time the probes may take (default 0.03); ``thresholds``: a :class:`Thresholds` to tune the codes.
+    work the probes may take (default 0.03), counted in rows so that a seed always gives the same
+    report; ``thresholds``: a :class:`Thresholds` to tune the codes.
 
     Neither a hook nor ``report()`` ever raises: a measurement that fails is noted in the report.
     """
@@ -123,8 +125,7 @@ class Doctor(Callback):
         self._loss: float | None = None
         self._total: int | None = None
         self._next_probe = 0
-        self._clock = (0.0, 0.0)  # (time of the last step, seconds per step, smoothed)
-        self._probe_seconds = 0.0
+        self._batch_rows = 0  # rows of the last training batch, for the probes' cost
         if optimizer is not None:
             self.attach(model, loss_fn, optimizer)
 
@@ -147,7 +148,7 @@ class Doctor(Callback):
         check_optimizer_holds(optimizer, model)
         self.detach()
         self.model, self.loss_fn, self.optimizer, self._total = model, loss_fn, optimizer, total_steps
-        self._params = model.parameters()
+        self._params = optimizer.parameters() if callable(getattr(optimizer, "parameters", None)) else []
         self._removers = [
             model.register_forward_hook(self._on_forward),
             loss_fn.register_forward_hook(self._on_loss),
@@ -178,7 +179,6 @@ class Doctor(Callback):
             self._sample(-1)
         else:  # no probe yet: still measure the first update, where a too-large step does its damage
             self._before = weight_copies(self.model)
-        self._clock = (time.perf_counter(), 0.0)
 
     # --- the Callback protocol: fit(callbacks=[Doctor()]) attaches it ---------------------------------------
 
@@ -222,9 +222,8 @@ class Doctor(Callback):
         trace.steps += 1
         trace.losses.append(float(self._loss) if isinstance(self._loss, (int, float)) else math.nan)
         self._check_events(step)
-        now, per_step = self._clock
-        t = time.perf_counter()
-        self._clock = (t, t - now if per_step == 0.0 else 0.9 * per_step + 0.1 * (t - now))
+        if self._batch is not None and hasattr(self._batch[1], "shape"):
+            self._batch_rows = len(self._batch[1])
         if self._before is not None:
             ratios = update_ratios(self.model, self._before)
             self._before = None
@@ -255,11 +254,16 @@ class Doctor(Callback):
             self.probe, self._gathered = subsample(stacked, self.probe_size, self._rng), []
 
     def _interval(self) -> int:
-        """Steps until the next probe: ``every``, or as many as keep the probes within ``budget`` of the time."""
+        """Steps until the next probe: ``every``, or as many as keep the probes' work within ``budget``.
+
+        A probe runs the probe rows forward and backward and measures every layer: about
+        ``PROBE_COST`` times a training step's work on as many rows. The interval follows from
+        that count of rows, not from a clock, so the same seed gives the same report.
+        """
         if self.every is not None:
             return self.every
-        per_step = self._clock[1]
-        steps = math.ceil(self._probe_seconds / (self.budget * per_step)) if per_step > 0 else 1
+        rows = self.trace.probe_rows / max(1, self._batch_rows)
+        steps = math.ceil(PROBE_COST * rows / self.budget)
         if self._total:  # a run that announces its length gets at least 4 probes (a plateau needs them)
             steps = min(steps, max(1, self._total // 4))
         return max(1, steps)
@@ -269,7 +273,6 @@ class Doctor(Callback):
         self.trace.probe_rows = len(X)
         if self._y_scale is None:
             self._y_scale = _target_scale(y)
-        started = time.perf_counter()
         self._probing = True
         try:
             snap = probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed)
@@ -277,10 +280,7 @@ class Doctor(Callback):
             self._probing = False
         self.trace.snapshots.append(snap)
         self._before = weight_copies(self.model) if measure_update else None
-        elapsed = time.perf_counter() - started
-        self._probe_seconds = elapsed if self._probe_seconds == 0.0 else 0.5 * (self._probe_seconds + elapsed)
         self._next_probe = step + self._interval()
-        self._clock = (time.perf_counter(), self._clock[1])  # the probe's time is not a step's
 
     def _record_error(self, error: BaseException) -> None:
         if "NON_FINITE" not in self.trace.events:
