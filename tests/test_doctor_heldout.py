@@ -1,0 +1,123 @@
+"""The doctor's held-out runs and the benchmark's scoring.
+
+These check that the held-out set is well formed, that its loops do what they say, and that
+the scoring counts correctly; whether the doctor names the expected codes is what the
+benchmark (``python -m nnscratch.bench.doctor --set heldout``) reports, not a test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnscratch.bench.doctor import __main__ as bench
+from nnscratch.bench.doctor import heldout
+from nnscratch.bench.doctor.cases import CASES
+from nnscratch.callbacks import Callback
+from nnscratch.doctor.codes import CODES
+
+
+def test_heldout_set_is_labelled_and_apart_from_the_tuning_set():
+    names = [c.name for c in heldout.HELDOUT]
+    assert len(names) == len(set(names)) >= 20
+    assert sum(1 for c in heldout.HELDOUT if not c.expect) >= 6
+    assert not set(names) & {c.name for c in CASES}
+    assert not set(names) & {c.name for c, _ in heldout.REJECTED}
+    for case in heldout.HELDOUT:
+        assert all(code in CODES for code in case.expect), case.name
+        assert case.source and case.why, case.name
+        assert "NOT_MEASURED" not in case.expect, case.name
+    for case, reason in heldout.REJECTED:
+        assert reason, case.name
+
+
+@pytest.mark.parametrize("case", heldout.HELDOUT + [c for c, _ in heldout.REJECTED], ids=lambda c: c.name)
+def test_each_case_builds_the_same_run_from_the_same_seed(case):
+    a, b = case.build(3), case.build(3)
+    np.testing.assert_array_equal(a["X"], b["X"])
+    np.testing.assert_array_equal(a["y"], b["y"])
+    for p, q in zip(a["model"].parameters(), b["model"].parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert not np.array_equal(a["y"], case.build(4)["y"])  # the seed matters
+
+
+class Record(Callback):
+    """Per step: the batch the loop trained on and the most backward passes any gradient held."""
+
+    def __init__(self) -> None:
+        self.batches: list[np.ndarray] = []
+        self.accumulated: list[int] = []
+
+    def on_step_end(self, ctx) -> None:
+        self.batches.append(ctx.x_batch.copy())
+        self.accumulated.append(max(p.accumulated for p in ctx.model.parameters()))
+
+
+def test_zero_grad_once_per_epoch_accumulates_within_each_epoch():
+    rec = Record()
+    cfg = heldout.train(heldout.get("zero-grad-once-per-epoch"), 0, [rec])
+    per_epoch = len(cfg["X"]) // cfg["batch"]
+    assert rec.accumulated[: 2 * per_epoch] == list(range(1, per_epoch + 1)) * 2
+
+
+def test_sequential_order_walks_the_data_in_its_stored_order():
+    case = next(c for c, _ in heldout.REJECTED if c.name == "sorted-by-target-no-shuffle")
+    rec = Record()
+    cfg = heldout.train(case, 0, [rec])
+    n, batch = len(cfg["X"]), cfg["batch"]
+    for step in (0, 1, n // batch, n // batch + 1):
+        start = (step * batch) % n
+        np.testing.assert_array_equal(rec.batches[step], cfg["X"][start : start + batch])
+    assert np.all(np.diff(cfg["y"][:, 0]) >= 0)  # sorted by target, as the reports describe
+
+
+def test_the_other_cases_run_through_the_tuning_sets_loop():
+    rec = Record()
+    cfg = heldout.train(heldout.get("friedman1-adam"), 0, [rec])
+    assert len(rec.batches) == cfg["steps"] and rec.batches[0].shape == (cfg["batch"], cfg["X"].shape[1])
+    assert max(rec.accumulated) == 1  # zero_grad every step
+
+
+def outcome(expect, codes, healthy=None, name="x", seed=0):
+    return bench.Outcome(name, seed, tuple(expect), list(codes), (not codes) if healthy is None else healthy)
+
+
+def test_tally_counts_recall_over_expected_codes_and_false_alarms_over_healthy_runs():
+    score = bench.tally(
+        [
+            outcome(["PLATEAU", "LR_TOO_SMALL"], ["LR_TOO_SMALL", "CONSTANT_OUTPUT"]),  # 1 of 2, an extra code
+            outcome(["PLATEAU"], ["PLATEAU"]),
+            outcome(["NON_FINITE"], []),  # missed entirely
+            outcome([], []),  # healthy, quiet
+            outcome([], ["PLATEAU"]),  # healthy, flagged
+            outcome([], [], healthy=False),  # a report that is not healthy counts even without codes
+        ]
+    )
+    assert score.per_code == {"LR_TOO_SMALL": (1, 1), "NON_FINITE": (0, 1), "PLATEAU": (1, 2)}
+    assert score.recall == (2, 4)
+    assert score.false_alarms == (2, 3)
+    assert [o.ok for o in score.outcomes] == [False, True, False, True, False, False]
+    assert bench._ratio((0, 0)) == "0/0" and bench._ratio((2, 4)) == "2/4 = 50%"
+
+
+def test_evaluate_scores_real_heldout_runs():
+    cases = [heldout.get("nan-in-inputs"), heldout.get("zero-grad-once-per-epoch"), heldout.get("friedman1-adam")]
+    score = bench.evaluate(cases, heldout.train, [0])
+    assert [(o.name, o.seed, o.expect) for o in score.outcomes] == [(c.name, 0, c.expect) for c in cases]
+    for o in score.outcomes:
+        assert all(code in CODES for code in o.codes)
+        assert o.healthy == (not o.codes)
+    assert score.recall[1] == 2 and score.false_alarms[1] == 1
+
+
+def test_main_reports_each_set_separately(monkeypatch, capsys):
+    monkeypatch.setitem(bench.SETS, "tuning", ([CASES[0]], bench.train, "tuning set"))
+    monkeypatch.setitem(bench.SETS, "heldout", ([heldout.get("nan-in-inputs")], heldout.train, "held-out set"))
+    assert bench.main(["--set", "both", "--seeds", "0", "--no-overhead"]) == 0
+    out = capsys.readouterr().out
+    assert "== tuning set" in out and "== held-out set" in out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["set", "recall", "false"])
+    assert lines[header + 1].startswith("tuning") and lines[header + 2].startswith("heldout")
+    assert "1/1 = 100%" in lines[header + 2] or "0/1 = 0%" in lines[header + 2]  # nan-in-inputs: one code
+    assert "overhead" not in out
