@@ -263,6 +263,8 @@ def test_cli_jobs_without_seeds_runs_the_variants_in_workers(tmp_path, capsys):
         (["sqrt", "--jobs", "two"], "--jobs"),
         (["sqrt", "--seeds", "3", "--seed", "1"], "--seed and --seeds"),
         (["sqrt", "--seeds", "3", "--doctor"], "--doctor"),
+        (["sqrt", "--variant", "failure,nope", "--seeds", "3"], "unknown variant 'nope' of sqrt"),
+        (["sqrt", "--variant", "nope", "--jobs", "2"], "unknown variant 'nope' of sqrt"),
     ],
 )
 def test_cli_bad_values_exit_2_with_one_line(args, says, capsys):

@@ -58,9 +58,19 @@ def _doctor_text(result: Result) -> str:
     return f"Doctor on {result.variant} (the cause this variant shows: {want}):\n{result.doctor}"
 
 
+def _variants(name: str, args: argparse.Namespace) -> list[str]:
+    """``--variant failure,fixed`` -> those two; no ``--variant``: every variant of ``name``."""
+    known = list(get(name).variants)
+    chosen = [v.strip() for v in args.variant.split(",")] if args.variant else known
+    for v in chosen:
+        if v not in known:
+            raise ConfigError(f"unknown variant {v!r} of {name}; expected one of {', '.join(known)}.")
+    return chosen
+
+
 def run_scenario(name: str, args: argparse.Namespace) -> list[Result]:
     """Run the variants ``args`` asks for, print everything, write the figures; return the results."""
-    chosen = [args.variant] if args.variant else list(get(name).variants)
+    chosen = _variants(name, args)
     seed = 0 if args.seed is None else args.seed
     results = [run(name, v, seed=seed, quick=args.quick, doctor=args.doctor, progress=args.progress) for v in chosen]
     report_scenario(name, results, args)
@@ -93,11 +103,7 @@ def _parallel_runs(todo: list[str], args: argparse.Namespace, jobs: int) -> list
     from .sweep import execute, run_result
 
     seed = 0 if args.seed is None else args.seed
-    tasks = [
-        (name, v, seed, args.quick, args.doctor)
-        for name in todo
-        for v in ([args.variant] if args.variant else list(get(name).variants))
-    ]
+    tasks = [(name, v, seed, args.quick, args.doctor) for name in todo for v in _variants(name, args)]
     results = execute(run_result, tasks, jobs, args.scheduler, args.progress, label="variants")
     for name in todo:
         report_scenario(name, [r for r in results if r.scenario == name], args)
@@ -109,7 +115,7 @@ def _sweeps(todo: list[str], args: argparse.Namespace, seeds: list[int], jobs: i
 
     started = time.perf_counter()
     done = sweeps(
-        {name: [args.variant] if args.variant else None for name in todo},
+        {name: _variants(name, args) for name in todo},
         seeds,
         quick=args.quick,
         jobs=jobs,
@@ -183,7 +189,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("repro", help="reproduce a documented training failure and its fix, with figures")
     p.add_argument("name", choices=["list", "all", *names()], help="a scenario, 'all', or 'list'")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--variant", help="run only this variant (default: all of them)")
+    group.add_argument("--variant", help="run only this variant, or these (failure,fixed); default: all of them")
     group.add_argument("--all-variants", action="store_true", help="run every variant (the default)")
     p.add_argument("--seed", type=int, default=None, help="seed of the data and the weights (default: 0)")
     p.add_argument(

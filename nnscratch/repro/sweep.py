@@ -534,6 +534,21 @@ class Sweep:
         return save_figure(fig, Path(out) / f"{self.scenario.replace('-', '_')}_sweep.png")
 
 
+def _same_bits(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def same_metrics(a: Sweep, b: Sweep) -> bool:
+    """Whether two sweeps ran the same runs and got the same metrics, bit for bit (NaN matches NaN)."""
+    if (a.scenario, a.seeds, a.variants, a.quick) != (b.scenario, b.seeds, b.variants, b.quick):
+        return False
+    for key, run_a in a.runs.items():
+        ma, mb = run_a.metrics, b.runs[key].metrics
+        if list(ma) != list(mb) or not all(_same_bits(ma[k], mb[k]) for k in ma):
+            return False
+    return True
+
+
 def _plan(name: str, variants: Sequence[str] | None) -> list[str]:
     scenario = get(name)
     if variants is None:
