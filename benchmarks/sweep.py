@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,7 +44,8 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 def compare(label: str, plan: dict[str, Any], seeds: int, jobs: int, repeats: int) -> dict[str, Any]:
     """``repeats`` pairs of (jobs=1, jobs=``jobs``) runs of the same sweeps; checks they agree bit for bit."""
-    pairs = []
+    pairs: list[tuple[float, float]] = []
+    loads: list[float] = []
     for _ in range(repeats):
         serial_s, serial = _timed(lambda: sweeps(plan, seeds, quick=True, jobs=1, progress=False))
         _fresh_workers()
@@ -51,8 +53,11 @@ def compare(label: str, plan: dict[str, Any], seeds: int, jobs: int, repeats: in
         if not all(same_metrics(a, b) for a, b in zip(serial, parallel)):
             raise AssertionError(f"{label}: jobs=1 and jobs={jobs} gave different metrics")
         pairs.append((serial_s, parallel_s))
-        ratio = parallel_s / serial_s
-        print(f"  {label}: jobs=1 {serial_s:6.1f} s, jobs={jobs} {parallel_s:6.1f} s, ratio {ratio:.3f}")
+        ratio, load = parallel_s / serial_s, os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        # The load average says whether other work shared the cores during the pair (above ~jobs: it did).
+        times = f"jobs=1 {serial_s:6.1f} s, jobs={jobs} {parallel_s:6.1f} s"
+        print(f"  {label}: {times}, ratio {ratio:.3f}, load average {load:.1f}")
+        loads.append(round(load, 2))
     runs = sum(len(s.runs) for s in serial)
     ratios = [p / s for s, p in pairs]
     return {
@@ -63,6 +68,7 @@ def compare(label: str, plan: dict[str, Any], seeds: int, jobs: int, repeats: in
         f"seconds_jobs_{jobs}": [round(p, 2) for _, p in pairs],
         "ratios": [round(r, 3) for r in ratios],
         "median_ratio": round(median(ratios), 3),
+        "load_average_after_pair": loads,
     }
 
 

@@ -273,3 +273,12 @@ def test_cli_bad_values_exit_2_with_one_line(args, says, capsys):
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and lines[0].startswith("nnscratch repro: error:")
+
+
+def test_benchmark_compares_one_process_with_two(capsys):
+    from benchmarks.sweep import compare
+
+    result = compare("answer", {NAME: [VARIANT]}, 1, jobs=2, repeats=1)
+    assert result["runs"] == 1 and len(result["ratios"]) == 1
+    assert math.isfinite(result["median_ratio"]) and result["median_ratio"] > 0
+    assert "ratio" in capsys.readouterr().out
