@@ -9,13 +9,17 @@ shared out.
 
 Every parallel measurement starts its workers afresh, as the command line does, so the ratio
 includes starting them. The two runs of a pair follow each other and see about the same load;
-on a machine shared with other work the ratios still scatter, which is why each is printed.
+on a machine shared with other work the ratios still scatter, which is why each is printed with
+the cores the parallel run actually got (its CPU seconds over its wall seconds): where other
+programs keep the cores busy, a second worker process gains little, and where the kernel shares
+the CPU fairly between login sessions (Linux autogroup) it gains nothing at all.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -36,28 +40,44 @@ def _fresh_workers() -> None:
     get_reusable_executor().shutdown(wait=True)
 
 
-def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the loky workers, once shut down)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return math.nan
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall and CPU seconds of ``work()``, and its value; the workers are shut down so their CPU time counts."""
+    cpu, start = _cpu_seconds(), time.perf_counter()
     out = work()
-    return time.perf_counter() - start, out
+    wall = time.perf_counter() - start
+    _fresh_workers()
+    return wall, _cpu_seconds() - cpu, out
 
 
 def compare(label: str, plan: dict[str, Any], seeds: int, jobs: int, repeats: int) -> dict[str, Any]:
     """``repeats`` pairs of (jobs=1, jobs=``jobs``) runs of the same sweeps; checks they agree bit for bit."""
     pairs: list[tuple[float, float]] = []
     loads: list[float] = []
+    cores: list[float] = []
+    _fresh_workers()
     for _ in range(repeats):
-        serial_s, serial = _timed(lambda: sweeps(plan, seeds, quick=True, jobs=1, progress=False))
-        _fresh_workers()
-        parallel_s, parallel = _timed(lambda: sweeps(plan, seeds, quick=True, jobs=jobs, progress=False))
+        serial_s, _, serial = _timed(lambda: sweeps(plan, seeds, quick=True, jobs=1, progress=False))
+        parallel_s, parallel_cpu, parallel = _timed(lambda: sweeps(plan, seeds, quick=True, jobs=jobs, progress=False))
         if not all(same_metrics(a, b) for a, b in zip(serial, parallel)):
             raise AssertionError(f"{label}: jobs=1 and jobs={jobs} gave different metrics")
         pairs.append((serial_s, parallel_s))
-        ratio, load = parallel_s / serial_s, os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        # The load average says whether other work shared the cores during the pair (above ~jobs: it did).
-        times = f"jobs=1 {serial_s:6.1f} s, jobs={jobs} {parallel_s:6.1f} s"
-        print(f"  {label}: {times}, ratio {ratio:.3f}, load average {load:.1f}")
+        ratio, load = parallel_s / serial_s, os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+        # CPU seconds over wall seconds: how many cores the parallel run actually got. Well below ``jobs``
+        # means other work shared the cores (so does a load average above ``jobs``), and the ratio says little.
+        cores.append(round(parallel_cpu / parallel_s, 2))
         loads.append(round(load, 2))
+        times = f"jobs=1 {serial_s:6.1f} s, jobs={jobs} {parallel_s:6.1f} s"
+        print(f"  {label}: {times}, ratio {ratio:.3f} (jobs={jobs} got {cores[-1]:.2f} cores; load average {load:.1f})")
     runs = sum(len(s.runs) for s in serial)
     ratios = [p / s for s, p in pairs]
     return {
@@ -68,6 +88,7 @@ def compare(label: str, plan: dict[str, Any], seeds: int, jobs: int, repeats: in
         f"seconds_jobs_{jobs}": [round(p, 2) for _, p in pairs],
         "ratios": [round(r, 3) for r in ratios],
         "median_ratio": round(median(ratios), 3),
+        "cores_used_by_parallel_run": cores,
         "load_average_after_pair": loads,
     }
 

@@ -193,6 +193,8 @@ def test_bad_arguments_name_what_was_expected(serial):
         repro.sweep(NAME, 1, variants=["nope"])
     with pytest.raises(ns.ConfigError, match="unknown reproduction"):
         repro.sweep("nope", 1)
+    with pytest.raises(ns.ConfigError, match="jobs=2 and a scheduler exclude each other"):
+        repro.sweep(NAME, 1, jobs=2, scheduler="tcp://127.0.0.1:8786")
     with pytest.raises(ns.ConfigError, match="no run of variant 'answer' with seed 1.*seeds 0,3"):
         serial.metrics(VARIANT, 1)
     pytest.importorskip("dask.distributed")

@@ -284,9 +284,16 @@ def execute(
     """``[function(*t) for t in tasks]``, spread over ``jobs`` loky processes or a Dask cluster, in task order.
 
     ``function`` must be importable by name (the workers import it). With ``jobs=1`` and no
-    scheduler the tasks run here, one after the other.
+    scheduler the tasks run here, one after the other. A scheduler and ``jobs > 1`` exclude each
+    other. Dask workers need nnscratch installed; one thread per worker process
+    (``dask worker --nthreads 1``) suits runs that each hold a core.
     """
     jobs = _check_jobs(jobs)
+    if scheduler is not None and jobs != 1:
+        raise ConfigError(
+            f"jobs={jobs} and a scheduler exclude each other: a Dask cluster runs as many tasks at once as it has "
+            "worker threads; leave jobs at 1."
+        )
     bar = _progress_bar(len(tasks), progress, label)
     out: dict[int, Any] = {}
     try:
