@@ -6,6 +6,9 @@ examples:
   nnscratch repro sqrt                             # every variant, figures in figures/
   nnscratch repro sqrt --variant failure --doctor  # one variant, watched by the training doctor
   nnscratch repro all --quick --json               # shorter runs, results as JSON
+  nnscratch repro sqrt --seeds 0-19 --jobs 2       # every variant over 20 seeds: in how many does each verdict hold?
+  nnscratch repro all --quick --jobs 2             # the variants run two at a time
+  nnscratch repro sqrt --seeds 20 --scheduler tcp://host:8786   # on a Dask cluster (nnscratch[cluster])
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import time
 from typing import Any
 
 from ..errors import ConfigError
@@ -62,18 +66,33 @@ def _doctor_text(result: Result) -> str:
     return f"Doctor on {result.variant} (the cause this variant shows: {want}):\n{result.doctor}"
 
 
+def _variants(name: str, args: argparse.Namespace) -> list[str]:
+    """``--variant failure,fixed`` -> those two; no ``--variant``: every variant of ``name``."""
+    known = list(get(name).variants)
+    chosen = [v.strip() for v in args.variant.split(",")] if args.variant else known
+    for v in chosen:
+        if v not in known:
+            raise ConfigError(f"unknown variant {v!r} of {name}; expected one of {', '.join(known)}.")
+    return chosen
+
+
 def run_scenario(name: str, args: argparse.Namespace) -> list[Result]:
     """Run the variants ``args`` asks for, print everything, write the figures; return the results."""
+    chosen = _variants(name, args)
+    seed = 0 if args.seed is None else args.seed
+    results = [run(name, v, seed=seed, quick=args.quick, doctor=args.doctor, progress=args.progress) for v in chosen]
+    report_scenario(name, results, args)
+    return results
+
+
+def report_scenario(name: str, results: list[Result], args: argparse.Namespace) -> None:
+    """Print the variants' metrics, verdicts and doctor reports (unless ``--json``) and write the figures."""
     from .figures import write_figures
 
     scenario = get(name)
-    chosen = [args.variant] if args.variant else list(scenario.variants)
-    results = [
-        run(name, v, seed=args.seed, quick=args.quick, doctor=args.doctor, progress=args.progress) for v in chosen
-    ]
     paths = write_figures(results, args.out) if args.out != "none" else []
     if args.json:
-        return results
+        return
     print(f"\n== {name}: {scenario.title} ==")
     if scenario.question:
         print(f"   question: {citation(scenario)}")
@@ -87,7 +106,56 @@ def run_scenario(name: str, args: argparse.Namespace) -> list[Result]:
             print(_doctor_text(r) + "\n")
     for p in paths:
         print(f"figure written to {p}")
+
+
+def _parallel_runs(todo: list[str], args: argparse.Namespace, jobs: int) -> list[Result]:
+    """One seed, every chosen variant of every scenario at once, ``jobs`` processes or a Dask cluster."""
+    from .sweep import execute, run_result
+
+    seed = 0 if args.seed is None else args.seed
+    tasks = [(name, v, seed, args.quick, args.doctor) for name in todo for v in _variants(name, args)]
+    results = execute(run_result, tasks, jobs, args.scheduler, args.progress, label="variants")
+    for name in todo:
+        report_scenario(name, [r for r in results if r.scenario == name], args)
     return results
+
+
+def _sweeps(todo: list[str], args: argparse.Namespace, seeds: list[int], jobs: int) -> int:
+    from .sweep import sweeps
+
+    started = time.perf_counter()
+    done = sweeps(
+        {name: _variants(name, args) for name in todo},
+        seeds,
+        quick=args.quick,
+        jobs=jobs,
+        scheduler=args.scheduler,
+        progress=args.progress,
+    )
+    elapsed = time.perf_counter() - started
+    paths = [sw.plot(args.out) for sw in done] if args.out != "none" else []
+    if args.json:
+        data = [sw.to_dict() for sw in done]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+        return 0
+    for sw in done:
+        print("\n" + sw.summary())
+    where = f"the Dask scheduler {args.scheduler}" if args.scheduler else f"{jobs} process{'es' if jobs > 1 else ''}"
+    runs = sum(len(sw.runs) for sw in done)
+    print(f"\n{runs} runs in {elapsed:.1f} s on {where}.")
+    for p in paths:
+        print(f"figure written to {p}")
+    return 0
+
+
+def _positive_int(text: str, option: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{option} must be a positive integer, got {text!r}.")
+    return value
 
 
 def main(args: argparse.Namespace) -> int:
@@ -104,7 +172,20 @@ def main(args: argparse.Namespace) -> int:
     todo = names() if args.name == "all" else [args.name]
     if args.variant and len(todo) > 1:
         raise ConfigError("--variant needs one scenario name, not 'all'.")
-    everything = [r for name in todo for r in run_scenario(name, args)]
+    if args.seeds is None and args.jobs == "1" and args.scheduler is None:
+        everything = [r for name in todo for r in run_scenario(name, args)]
+    else:
+        jobs = _positive_int(args.jobs, "--jobs")
+        if args.seeds is not None:
+            from .sweep import parse_seeds
+
+            seeds = parse_seeds(args.seeds)
+            if args.seed is not None:
+                raise ConfigError("--seed and --seeds exclude each other: --seeds 3,7 runs seeds 3 and 7.")
+            if args.doctor:
+                raise ConfigError("--doctor watches one run: use it with --seed, not with --seeds.")
+            return _sweeps(todo, args, seeds, jobs)
+        everything = _parallel_runs(todo, args, jobs)
     if args.json:
         print(json.dumps([r.to_dict() for r in everything], indent=2, default=str))
     return 0
@@ -120,9 +201,26 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("name", choices=["list", "all", *names()], help="a scenario, 'all', or 'list'")
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--variant", help="run only this variant (default: all of them)")
+    group.add_argument("--variant", help="run only this variant, or these (failure,fixed); default: all of them")
     group.add_argument("--all-variants", action="store_true", help="run every variant (the default)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default: 0)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the data and the weights (default: 0)")
+    p.add_argument(
+        "--seeds",
+        metavar="SEEDS",
+        help="run every variant with each of these seeds and summarise: a count (20: seeds 0-19), "
+        "a range (0-19) or a list (1,5,9)",
+    )
+    p.add_argument(
+        "--jobs",
+        default="1",
+        metavar="N",
+        help="worker processes on this machine, each with one BLAS thread (default: 1, no workers)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786 (needs pip install 'nnscratch[cluster]')",
+    )
     p.add_argument(
         "--out", default="figures", metavar="DIR", help="folder for the PNG figures, or 'none' (default: figures)"
     )

@@ -81,6 +81,7 @@ from ..layers import MLP
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, epochs_of, train_loop
 from .metrics import dead_fractions, relative_mse, spread_ratio
+from .sweep import Claim
 
 N, DIM, BATCH, LR, EPOCHS, QUICK_EPOCHS = 10_000, 32, 32, 5e-3, 500, 20
 SIZES = [DIM, 48, 48, 48, 48, 1]
@@ -314,6 +315,22 @@ QUESTION = "Neural network fails to learn regression task when inputs are genera
 SITE = "Cross Validated"
 URL = "https://stats.stackexchange.com/questions/544195"
 CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
+# What each variant's verdict claims, checked per seed by ``repro.sweep``; the thresholds are the verdict's.
+KEY_METRIC = "relative_mse"
+_CONSTANT = Claim(
+    "it predicts about one value for every row (error above 0.9 of the variance, spread below 0.1)",
+    lambda m: m["relative_mse"] > 0.9 and m["spread_ratio"] < 0.1,
+)
+_FITS = Claim("it fits (error below 0.1 of the variance)", lambda m: m["relative_mse"] < 0.1)
+CLAIMS = {
+    "failure": _CONSTANT,
+    "random-sampling": _CONSTANT,
+    "shape-fixed": _FITS,
+    "standardised": _FITS,
+    "random-fixed": _FITS,
+}
+
 
 SCENARIO = Scenario(
     name="poly32",

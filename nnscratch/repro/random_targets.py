@@ -84,6 +84,7 @@ from ..layers import MLP
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, epochs_of, train_loop
 from .metrics import dead_fractions, layer_spreads, relative_mse, spread_ratio
+from .sweep import Claim
 
 N, FEATURES, FRESH_SEED_OFFSET, PROBE_ROWS = 10_000, 2, 10_000, 2000
 POSTED_SIZES = [FEATURES] + [25] * 11 + [1]
@@ -284,6 +285,25 @@ QUESTION = "Can neural network converge to completely random function"
 SITE = "Stack Overflow"
 URL = ""
 CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
+# What each variant's verdict claims, checked per seed by ``repro.sweep``; the thresholds are the verdict's.
+KEY_METRIC = "relative_mse"
+CLAIMS = {
+    "failure": Claim(
+        "it predicts about the mean (error above 0.9 of the variance) and the signal fades with depth "
+        "(spread through the layers below 1/100 at init)",
+        lambda m: m["relative_mse"] > 0.9 and m["init_depth_ratio"] < 1e-2,
+    ),
+    "he-init": Claim(
+        "it predicts about the mean although the signal gets through (spread through the layers at least 1/100)",
+        lambda m: m["relative_mse"] > 0.9 and m["init_depth_ratio"] >= 1e-2,
+    ),
+    "memorise": Claim(
+        "it memorises (training error below half the variance) and is worse than the mean on fresh points",
+        lambda m: m["relative_mse"] < 0.5 and m["fresh_relative_mse"] > 1.0,
+    ),
+}
+
 
 SCENARIO = Scenario(
     name="random-targets",

@@ -48,6 +48,7 @@ from ..layers import MLP, Linear
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, repeat, train_loop
 from .metrics import dead_fractions, linearity, relative_mse, spread_ratio
+from .sweep import Claim
 
 N, HIDDEN, STEPS, QUICK_STEPS = 500, 10, 300_000, 30_000
 STEP_SIZE = {"failure": 1e-6, "answer-literal": 1e-6, "standardised": 1e-2, "larger-step": 1e-5}
@@ -184,6 +185,28 @@ QUESTION = "Neural network for univariate regression with numpy gives only linea
 SITE = "Stack Overflow"
 URL = ""
 CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
+
+def _straight(m: dict[str, Any]) -> bool:
+    """The verdict's "straight line": no hidden unit switches inside the data and the fit is affine there."""
+    return m["kinks_in_data"] == 0 and m["linearity_r2"] > 1 - 1e-9
+
+
+# What each variant's verdict claims, checked per seed by ``repro.sweep`` (``nnscratch repro sqrt --seeds 20``).
+KEY_METRIC = "relative_mse"
+CLAIMS = {
+    "failure": Claim("the fit is a straight line", lambda m: np.isfinite(m["final_loss"]) and _straight(m)),
+    "answer-literal": Claim("it learns nothing (error above 0.9 of the variance)", lambda m: m["relative_mse"] > 0.9),
+    "standardised": Claim(
+        "the fit bends (kinks inside the data) and beats the best straight line",
+        lambda m: m["kinks_in_data"] > 0 and m["relative_mse"] < m["best_line_relative_mse"],
+    ),
+    "larger-step": Claim(
+        "the fit is still a straight line, or training diverges",
+        lambda m: not np.isfinite(m["final_loss"]) or _straight(m),
+    ),
+}
+
 
 SCENARIO = Scenario(
     name="sqrt",

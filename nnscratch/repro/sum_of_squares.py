@@ -63,6 +63,7 @@ from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, repeat, train_loop
 from .figures import log_floor, note_floor, panels, plot_log, save_figure, variant_title
 from .metrics import dead_fractions, relative_mse, spread_ratio
+from .sweep import Claim
 
 N, VAL_FRACTION, EPOCHS, QUICK_EPOCHS = 1000, 0.15, 20_000, 2_000
 ANSWER_SIZES, ANSWER_STEPS, ANSWER_BATCH, ANSWER_LR = [2, 25, 10, 1], 2_500, 64, 1e-3
@@ -335,6 +336,31 @@ QUESTION = "Pytorch Neural Network that tries to approximate z_i = x_i^2 + y_i^2
 SITE = "Data Science Stack Exchange"
 URL = "https://datascience.stackexchange.com/questions/115368"
 CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
+# What each variant's verdict claims, checked per seed by ``repro.sweep``. "Fits" is the verdict's
+# test: an error below half the best plane's, which only a curved fit reaches.
+KEY_METRIC = "relative_mse"
+_FLAT = "it predicts one value for every input (output spread below 1% of the targets')"
+CLAIMS = {
+    "failure": Claim(_FLAT, lambda m: m["spread_ratio"] < 0.01),
+    "only-accumulation": Claim(
+        "it never settles: error above the best plane's", lambda m: m["relative_mse"] > m["best_plane_relative_mse"]
+    ),
+    "only-broadcast": Claim(_FLAT, lambda m: m["spread_ratio"] < 0.01),
+    "both-fixed": Claim(
+        "it learns, too slowly to fit (error above half the best plane's)",
+        lambda m: m["relative_mse"] >= 0.5 * m["best_plane_relative_mse"],
+    ),
+    "larger-step": Claim(
+        "it fits (error below half the best plane's)",
+        lambda m: m["relative_mse"] < 0.5 * m["best_plane_relative_mse"],
+    ),
+    "answer": Claim(
+        "it fits, on the held-out 15% too (errors below half the best plane's)",
+        lambda m: max(m["relative_mse"], m["val_relative_mse"]) < 0.5 * m["best_plane_relative_mse"],
+    ),
+}
+
 
 SCENARIO = Scenario(
     name="sum-of-squares",

@@ -69,6 +69,7 @@ from ..errors import ConfigError, ShapeError
 from ..layers import Linear, Sequential
 from ..losses import Loss
 from .base import Result, Scenario, baseline_loss, train_loop
+from .sweep import Claim
 
 BATCH, HIDDEN, LR, STEPS, QUICK_STEPS, N_FRESH = 1000, 16, 0.01, 50_000, 5000, 100_000
 USEFUL_LR = 1e-5  # a rate below 1/1000 of the initial one no longer moves the weights measurably
@@ -403,6 +404,26 @@ QUESTION = "Neural Net not able to learn simple analytical equation"
 SITE = "Data Science Stack Exchange"
 URL = "https://datascience.stackexchange.com/questions/124637"
 CITATION = f'"{QUESTION}", {SITE}' + (f", {URL}" if URL else "")
+
+# What each variant's verdict claims, checked per seed by ``repro.sweep``; the thresholds are the verdict's
+# ("Learned nothing useful" above a median relative error of 0.2, "Fits" below 0.05).
+KEY_METRIC = "median_rel_error"
+_NOTHING = Claim("it learns nothing useful (median relative error above 0.2)", lambda m: m["median_rel_error"] > 0.2)
+_FITS = Claim("it fits (median relative error below 5%)", lambda m: m["median_rel_error"] < 0.05)
+CLAIMS = {
+    "failure": _NOTHING,
+    "stated-ranges": _NOTHING,
+    "float64": _NOTHING,
+    "target-normaliser": Claim(
+        "it predicts about 0 (median relative error above 0.2, predictions a median below 1% of |y|)",
+        lambda m: m["median_rel_error"] > 0.2 and m["median_pred_over_target"] < 0.01,
+    ),
+    "term-normaliser": Claim("it learns (median relative error below 0.2)", lambda m: m["median_rel_error"] < 0.2),
+    "scaled-logs": _FITS,
+    "fixed": _FITS,
+    "fixed-stated": _FITS,
+}
+
 
 SCENARIO = Scenario(
     name="wide-range",
