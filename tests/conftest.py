@@ -40,3 +40,13 @@ def xp(backend):
 
         return cupy
     return np
+
+
+@pytest.fixture
+def cp():
+    """The CuPy double (nnscratch.devicedouble) playing backend "cupy", its transfer count started from zero."""
+    from nnscratch import devicedouble
+
+    with devicedouble.activate() as module:
+        devicedouble.transfers.reset()
+        yield module
