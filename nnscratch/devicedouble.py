@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator as op
 import os
 import sys
 import types
@@ -306,28 +307,29 @@ class _Device:
 # --- the array ----------------------------------------------------------------------------------------
 
 
-def _binary(name: str, reflected: bool = False) -> Callable[[ndarray, Any], Any]:
-    ufunc = getattr(np, name)
+def _binary(name: str, op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[ndarray, Any], Any]:
+    """An operator on the NumPy buffers (NumPy's own operator, with its shortcuts such as ``a ** 0.5`` ->
+    ``sqrt``), refusing host arrays as CuPy does."""
 
-    def op(self: ndarray, other: Any) -> Any:
+    def method(self: ndarray, other: Any) -> Any:
         if not (type(other) is ndarray or isinstance(other, (*_SCALARS, np.ndarray))):
             return NotImplemented
-        a, b = (other, self) if reflected else (self, other)
-        return _run(ufunc, name, (a, b), {})
+        b = _unwrap(other, name)
+        return _wrap(_quiet(op, b, self._a) if reflected else _quiet(op, self._a, b))
 
-    return op
+    return method
 
 
-def _inplace(name: str) -> Callable[[ndarray, Any], Any]:
-    ufunc = getattr(np, name)
-
-    def op(self: ndarray, other: Any) -> Any:
+def _inplace(name: str, op: Callable[[Any, Any], Any]) -> Callable[[ndarray, Any], Any]:
+    def method(self: ndarray, other: Any) -> Any:
         if not (type(other) is ndarray or isinstance(other, (*_SCALARS, np.ndarray))):
             return NotImplemented
-        _quiet(ufunc, self._a, _unwrap(other, name), out=self._a)
+        result = _quiet(op, self._a, _unwrap(other, name))
+        if result is not self._a:  # NumPy always works in place here; anything else would be a new array
+            raise TypeError(f"in-place {name} did not work in place")
         return self
 
-    return op
+    return method
 
 
 class ndarray:  # noqa: N801 - CuPy's name
@@ -548,33 +550,35 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     # Operators.
 
-    __add__, __radd__, __iadd__ = _binary("add"), _binary("add", True), _inplace("add")
-    __sub__, __rsub__, __isub__ = _binary("subtract"), _binary("subtract", True), _inplace("subtract")
-    __mul__, __rmul__, __imul__ = _binary("multiply"), _binary("multiply", True), _inplace("multiply")
-    __truediv__, __rtruediv__ = _binary("true_divide"), _binary("true_divide", True)
-    __itruediv__ = _inplace("true_divide")
-    __floordiv__, __rfloordiv__ = _binary("floor_divide"), _binary("floor_divide", True)
-    __mod__, __rmod__ = _binary("remainder"), _binary("remainder", True)
-    __pow__, __rpow__, __ipow__ = _binary("power"), _binary("power", True), _inplace("power")
-    __matmul__, __rmatmul__ = _binary("matmul"), _binary("matmul", True)
-    __and__, __rand__, __iand__ = _binary("bitwise_and"), _binary("bitwise_and", True), _inplace("bitwise_and")
-    __or__, __ror__, __ior__ = _binary("bitwise_or"), _binary("bitwise_or", True), _inplace("bitwise_or")
-    __xor__, __rxor__ = _binary("bitwise_xor"), _binary("bitwise_xor", True)
-    __lt__, __le__ = _binary("less"), _binary("less_equal")
-    __gt__, __ge__ = _binary("greater"), _binary("greater_equal")
-    __eq__, __ne__ = _binary("equal"), _binary("not_equal")  # type: ignore[assignment]
+    __add__, __radd__, __iadd__ = _binary("add", op.add), _binary("add", op.add, True), _inplace("add", op.iadd)
+    __sub__, __rsub__ = _binary("subtract", op.sub), _binary("subtract", op.sub, True)
+    __isub__ = _inplace("subtract", op.isub)
+    __mul__, __rmul__ = _binary("multiply", op.mul), _binary("multiply", op.mul, True)
+    __imul__ = _inplace("multiply", op.imul)
+    __truediv__, __rtruediv__ = _binary("true_divide", op.truediv), _binary("true_divide", op.truediv, True)
+    __itruediv__ = _inplace("true_divide", op.itruediv)
+    __floordiv__, __rfloordiv__ = _binary("floor_divide", op.floordiv), _binary("floor_divide", op.floordiv, True)
+    __mod__, __rmod__ = _binary("remainder", op.mod), _binary("remainder", op.mod, True)
+    __pow__, __rpow__, __ipow__ = _binary("power", op.pow), _binary("power", op.pow, True), _inplace("power", op.ipow)
+    __matmul__, __rmatmul__ = _binary("matmul", op.matmul), _binary("matmul", op.matmul, True)
+    __and__, __rand__, __iand__ = _binary("and", op.and_), _binary("and", op.and_, True), _inplace("and", op.iand)
+    __or__, __ror__, __ior__ = _binary("or", op.or_), _binary("or", op.or_, True), _inplace("or", op.ior)
+    __xor__, __rxor__ = _binary("xor", op.xor), _binary("xor", op.xor, True)
+    __lt__, __le__ = _binary("less", op.lt), _binary("less_equal", op.le)
+    __gt__, __ge__ = _binary("greater", op.gt), _binary("greater_equal", op.ge)
+    __eq__, __ne__ = _binary("equal", op.eq), _binary("not_equal", op.ne)  # type: ignore[assignment]
 
     def __neg__(self) -> ndarray:
-        return _run(np.negative, "negative", (self,), {})  # type: ignore[no-any-return]
+        return _wrap(_quiet(op.neg, self._a))  # type: ignore[no-any-return]
 
     def __pos__(self) -> ndarray:
         return self.copy()
 
     def __abs__(self) -> ndarray:
-        return _run(np.absolute, "absolute", (self,), {})  # type: ignore[no-any-return]
+        return _wrap(_quiet(op.abs, self._a))  # type: ignore[no-any-return]
 
     def __invert__(self) -> ndarray:
-        return _run(np.invert, "invert", (self,), {})  # type: ignore[no-any-return]
+        return _wrap(_quiet(op.invert, self._a))  # type: ignore[no-any-return]
 
 
 def _rebuild(host: np.ndarray) -> ndarray:

@@ -12,6 +12,7 @@ the tests at the end count the transfers of a step, of ``fit`` and of the doctor
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -299,13 +300,17 @@ def test_the_guard_restores_the_last_finite_weights_on_the_device(cp):
 
 
 def test_a_finite_run_whose_sums_overflow_is_not_stopped_by_the_guard(cp):
-    net = ns.MLP([1, 4], rng=0, backend="cupy", dtype=np.float32)
-    net[0].W.data[...] = 3e38  # every element finite, their sum is not
-    guard = ns.NonFiniteGuard()
-    ctx = ns.TrainingContext(model=net, loss=1.0)
-    guard.on_train_begin(ctx)
-    guard.on_step_end(ctx)  # no error
-    assert not ctx.stop
+    for backend in BACKENDS:
+        net = ns.MLP([1, 4], rng=0, backend=backend, dtype=np.float32)
+        net[0].W.data[...] = 3e38  # every element finite, their sum is not
+        guard = ns.NonFiniteGuard()
+        ctx = ns.TrainingContext(model=net, loss=1.0)
+        guard.on_train_begin(ctx)
+        guard.on_step_end(ctx)  # no error
+        assert not ctx.stop
+        net[0].b.data[2] = float("inf")
+        with pytest.raises(ns.NonFiniteError, match="parameter of 0.b"):
+            guard.on_step_end(ctx)
 
 
 def test_early_stopping_restores_the_best_weights_as_on_numpy(cp):
@@ -454,3 +459,136 @@ def test_torch_tensors_load_into_a_device_model(cp):
     x = np.random.default_rng(0).standard_normal((5, 3))
     expected = tnet(torch.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(host(net(cp.asarray(x))), expected, rtol=1e-12, atol=1e-12)
+
+
+# --- the training doctor ------------------------------------------------------------------------------
+
+
+def same_report(a, b):
+    """Equal reports, every number included (NaN equal to NaN: a diverged run's evidence holds some)."""
+    return json.dumps(a.to_dict(), sort_keys=True, default=str) == json.dumps(b.to_dict(), sort_keys=True, default=str)
+
+
+def _doctor_fit(backend):
+    X, y = data(256, 3)
+    net = ns.MLP([3, 16, 1], rng=0, backend=backend)
+    doctor = ns.Doctor(every=5)
+    xb, yb = on(backend, X * 100, y)  # unscaled inputs: a finding to agree on
+    opt = optim.Adam(net.parameters(), 1e-3)
+    ns.fit(net, xb, yb, ns.MSELoss(), opt, 3, 32, callbacks=[doctor], progress=False, rng=0)
+    return doctor.report()
+
+
+def test_the_doctor_reports_on_a_device_fit_as_on_numpy(cp):
+    a, b = _doctor_fit("numpy"), _doctor_fit("cupy")
+    assert "UNSCALED_INPUT" in b.codes
+    assert same_report(a, b) and str(a) == str(b)
+
+
+def test_diagnose_on_device_data_as_on_numpy(cp):
+    X, y = data(300, 3)
+    reports = []
+    for backend in BACKENDS:
+        net = ns.MLP([3, 8, 1], rng=0, backend=backend)
+        reports.append(ns.diagnose(net, *on(backend, X, y * 10 + 500)))
+    assert {"UNSCALED_TARGET", "INIT_LOSS_HIGH"} <= set(reports[1].codes)
+    assert same_report(*reports)
+    net = ns.MLP([3, 8, 1], rng=0, backend="cupy")
+    assert ns.diagnose(net, *on("cupy", X, y[:, 0])).codes[0] == "SHAPE_BROADCAST"  # (N, 1) against (N,)
+
+
+def test_a_doctor_that_saw_no_batch_says_so_on_the_device(cp):
+    net = ns.MLP([3, 8, 1], rng=0, backend="cupy")
+    doctor = ns.Doctor()
+    doctor.on_train_begin(ns.TrainingContext(model=net))
+    assert [f.code for f in doctor.report().findings] == ["NO_PROBE"]
+
+
+def _doctor_cases():
+    from nnscratch.bench.doctor import cases
+
+    first = {}
+    for case in cases.CASES:
+        for code in case.expect:
+            first.setdefault(code, case)
+    return sorted(first.items())
+
+
+@pytest.mark.filterwarnings("ignore::nnscratch.BroadcastWarning")  # the broadcast cases warn on every step
+@pytest.mark.parametrize(("code", "case"), _doctor_cases(), ids=[code for code, _ in _doctor_cases()])
+def test_each_doctor_code_on_a_small_device_run_as_on_numpy(cp, code, case):
+    """The first case of the doctor's benchmark that demonstrates each code, trained on the device."""
+    from nnscratch.bench.doctor import cases
+
+    reports = []
+    for backend in BACKENDS:
+        cfg = case.build(0)
+        cfg["model"].to(backend)
+        cfg["X"], cfg["y"] = on(backend, cfg["X"], cfg["y"])
+        doctor = ns.Doctor()
+        cases.train(cases.Case(case.name, case.expect, lambda s, cfg=cfg: cfg), 0, [doctor])
+        reports.append(doctor.report())
+    assert code in reports[1].codes, str(reports[1])
+    assert same_report(*reports)
+
+
+# --- what crosses between host and device -------------------------------------------------------------
+
+
+class StepTransfers(ns.Callback):
+    """The transfers of each step, as the log holds them when the step's callbacks run."""
+
+    def __init__(self):
+        self.per_step = []
+        self._seen = 0
+
+    def on_train_begin(self, ctx):
+        self._seen = transfers.total
+
+    def on_step_end(self, ctx):
+        self.per_step.append(transfers.records[self._seen :])
+        self._seen = transfers.total
+
+
+def _places(records):
+    return sorted({r.where.split(" in ")[0].split(":")[0] + ":" + r.how for r in records})
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_a_training_step_moves_only_the_loss_to_the_host(cp, name):
+    X, y = on("cupy", *data(32, 3))
+    for activation in sorted(set(ACTIVATIONS) - {"log"}):
+        net = ns.MLP([3, 8, 8, 1], activation=activation, rng=0, backend="cupy", input_grad=False)
+        opt = OPTIMIZERS[name](net.parameters())
+        for loss_fn in (ns.MSELoss(), ns.L1Loss(), ns.HuberLoss()):
+            for _ in range(2):  # the first step creates the optimizer's buffers
+                with devicedouble.counting() as log:
+                    value = train_step(net, loss_fn, opt, X, y)
+                assert isinstance(value, float)
+                assert (log.to_host, log.to_device) == (1, 0), f"{activation}, {loss_fn}:\n{log}"
+                assert _places(log.records) == ["losses.py:float()"]
+
+
+def test_a_fit_step_moves_the_loss_and_one_guard_flag_to_the_host(cp):
+    X, y = on("cupy", *data(64, 3))
+    for guard, expected in ((True, ["losses.py:float()", "stopping.py:float()"]), (False, ["losses.py:float()"])):
+        net = ns.MLP([3, 8, 1], rng=0, backend="cupy")
+        spy = StepTransfers()
+        ns.fit(net, X, y, ns.MSELoss(), optim.Adam(net.parameters()), 3, 16, callbacks=[spy], guard=guard, rng=0)
+        # the first step of each epoch also carries that epoch's upload of the shuffled order
+        for step, records in enumerate(spy.per_step):
+            uploads = [r for r in records if r.direction == "to_device"]
+            assert len(uploads) == (1 if step % 4 == 0 else 0), records
+            downloads = [r for r in records if r.direction == "to_host"]
+            assert len(downloads) == len(expected) and _places(downloads) == expected, records
+
+
+def test_the_doctor_adds_no_transfer_to_a_step_between_its_probes(cp):
+    X, y = on("cupy", *data(256, 3))
+    net = ns.MLP([3, 8, 1], rng=0, backend="cupy")
+    doctor, spy = ns.Doctor(every=10, probe=(X[:64], y[:64])), StepTransfers()
+    opt = optim.SGD(net.parameters(), lr=0.01)
+    ns.fit(net, X, y, ns.MSELoss(), opt, 2, 32, callbacks=[doctor, spy], guard=False, shuffle=False, progress=False)
+    quiet = [records for step, records in enumerate(spy.per_step) if step % 10 not in (0, 1)]
+    assert quiet and all(_places(r) == ["losses.py:float()"] for r in quiet), quiet
+    assert [s.step for s in doctor.trace.snapshots] == [-1, 0, 10, 15]  # it did probe, every 10 steps and last
