@@ -592,3 +592,140 @@ def test_the_doctor_adds_no_transfer_to_a_step_between_its_probes(cp):
     quiet = [records for step, records in enumerate(spy.per_step) if step % 10 not in (0, 1)]
     assert quiet and all(_places(r) == ["losses.py:float()"] for r in quiet), quiet
     assert [s.step for s in doctor.trace.snapshots] == [-1, 0, 10, 15]  # it did probe, every 10 steps and last
+
+
+# --- the reproductions --------------------------------------------------------------------------------
+
+
+def _shortened(monkeypatch):
+    """Every scenario cut to a few hundred steps through its own constants: the same code, less of it."""
+    import dataclasses
+
+    from nnscratch.repro import poly32, random_targets, sqrt, sum_of_squares, wide_range
+
+    monkeypatch.setattr(sqrt, "QUICK_STEPS", 300)
+    monkeypatch.setattr(sum_of_squares, "QUICK_EPOCHS", 100)
+    monkeypatch.setattr(sum_of_squares, "EPOCHS", 100)
+    monkeypatch.setattr(sum_of_squares, "ANSWER_STEPS", 100)
+    shorter = {k: dataclasses.replace(v, quick_steps=60, samples=500) for k, v in random_targets.SETUPS.items()}
+    monkeypatch.setattr(random_targets, "SETUPS", shorter)
+    monkeypatch.setattr(random_targets, "PROBE_ROWS", 500)
+    monkeypatch.setattr(wide_range, "QUICK_STEPS", 150)
+    monkeypatch.setattr(poly32, "N", 2048)
+    monkeypatch.setattr(poly32, "QUICK_EPOCHS", 2)
+
+
+def _summary(result):
+    out = result.to_dict()
+    out.pop("seconds")
+    return json.dumps(out, sort_keys=True, default=str)
+
+
+def _variants():
+    from nnscratch import repro
+
+    return [(name, variant) for name in repro.names() for variant in repro.variants(name)]
+
+
+@pytest.mark.parametrize(("name", "variant"), _variants())
+def test_every_reproduction_variant_runs_on_the_device_as_on_numpy(cp, monkeypatch, name, variant):
+    """A shortened quick run with the doctor: metrics, verdict, loss ends and the doctor's report all equal."""
+    from nnscratch import repro
+
+    _shortened(monkeypatch)
+    on_host = repro.run(name, variant, quick=True, doctor=True)
+    with ns.set_backend("cupy"):
+        on_device = repro.run(name, variant, quick=True, doctor=True)
+    assert type(on_device.model.parameters()[0].data) is cp.ndarray
+    assert type(on_device.predict(on_device.X[:3])) is np.ndarray  # predictions come back to the host
+    assert _summary(on_host) == _summary(on_device)
+
+
+def test_the_figures_of_a_device_run_render(cp, monkeypatch, tmp_path):
+    from nnscratch import repro
+    from nnscratch.repro.figures import write_figures
+
+    _shortened(monkeypatch)
+    with ns.set_backend("cupy"):
+        results = [repro.run("sqrt", variant, quick=True) for variant in repro.variants("sqrt")]
+    paths = write_figures(results, tmp_path)
+    assert paths and all(p.stat().st_size > 0 for p in paths)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "variant"), _variants())
+def test_the_quick_form_of_every_variant_names_its_cause_on_the_device(cp, name, variant):
+    """The quick form itself, unshortened (minutes in all on the double: marked slow)."""
+    from nnscratch import repro
+
+    from .helpers import assert_doctor_names_the_cause
+
+    with ns.set_backend("cupy"):
+        result = repro.run(name, variant, quick=True, doctor=True)
+    assert type(result.model.parameters()[0].data) is cp.ndarray
+    assert_doctor_names_the_cause(result)
+
+
+# --- the examples -------------------------------------------------------------------------------------
+
+
+def _example(name, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    monkeypatch.setenv("NNSCRATCH_QUICK_EXAMPLES", "1")
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"device_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_gpu_example_takes_its_cupy_branch(cp, monkeypatch, capsys):
+    example = _example("gpu_training", monkeypatch)
+    monkeypatch.setattr(example, "STEPS", 3)
+    example.main()
+    out = capsys.readouterr().out
+    assert "cupy   MLP [64, 256, 256, 1]" in out and "batch  16384" in out, out
+    loss, _ = example.train("cupy", [4, 16, 1], 256, steps=30)
+    assert loss == example.train("numpy", [4, 16, 1], 256, steps=30)[0] and loss < 1.5
+
+
+def test_the_sqrt_walkthrough_on_device_data(cp, monkeypatch, capsys):
+    walk = _example("sqrt_walkthrough", monkeypatch)
+    rng = np.random.default_rng(0)
+    x = np.abs(rng.standard_normal((500, 1)) * 1000)
+    y = np.sqrt(x) + 0.5 * rng.standard_normal((500, 1))
+    xs, ys = (x - x.mean()) / x.std(), (y - y.mean()) / y.std()
+    with ns.set_backend("cupy"):
+        raw = walk.train(*on("cupy", x, y), lr=1e-6, steps=500)
+        fixed = walk.train(*on("cupy", xs, ys), lr=1e-2, steps=2000)
+    assert type(raw[0].W.data) is cp.ndarray
+    assert walk.kinks_inside(raw, cp.asarray(x)) == 0 and walk.kinks_inside(fixed, cp.asarray(xs)) >= 1
+
+
+def test_the_custom_layer_example_on_the_device(cp, monkeypatch):
+    pytest.importorskip("hypothesis")
+    example = _example("custom_layer_gradcheck", monkeypatch)
+    x = np.array([[0.0, -1.5, 2.0], [0.3, 0.0, -0.7], [1.0, 2.0, -3.0]])
+    layer = example.PReLU(3).to("cupy")
+    report = ns.check_module(layer, cp.asarray(x), rng=0)
+    report.assert_ok()
+    on_host = ns.check_module(example.PReLU(3), x, rng=0)
+    assert report.backend == "cupy" and str(report) == str(on_host).replace("numpy", "cupy")
+
+
+def test_the_custom_loss_example_on_the_device(cp, monkeypatch, capsys):
+    _example("custom_loss", monkeypatch)  # the example itself, on NumPy
+    from nnscratch.repro.wide_range import RelativeL1Loss, make_data, normaliser
+
+    gen = np.random.default_rng(0)
+    _, y, terms = make_data(gen, 8, dtype=np.float64)
+    pred = y + gen.standard_normal(y.shape) * 10.0
+    scale = normaliser("terms", y, terms)
+    for reduction in ("mean", "sum", "none"):
+        on_host = ns.check_loss(RelativeL1Loss(scale=scale, reduction=reduction), pred, y, rng=0)
+        device_loss = RelativeL1Loss(scale=cp.asarray(scale), reduction=reduction)
+        on_device = ns.check_loss(device_loss, *on("cupy", pred, y), rng=0)
+        on_device.assert_ok()
+        assert str(on_host).replace("numpy", "cupy") == str(on_device)
