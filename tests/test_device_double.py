@@ -209,3 +209,11 @@ def test_the_hook_refuses_nesting_and_a_module_without_an_array_type():
         backend.substitute_cupy(np.linalg)
     with devicedouble.activate(), pytest.raises(ns.ConfigError, match="do not nest"):
         backend.substitute_cupy(devicedouble.cupy).__enter__()
+
+
+def test_nnscratch_info_reports_the_double_as_the_gpu(cp, capsys):
+    from nnscratch.cli import main
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "GPU: nnscratch device double" in out and "backends  numpy, cupy" in out, out

@@ -416,6 +416,22 @@ def test_check_module_with_relu_kinks_on_the_device_agrees_with_numpy(cp):
         assert (a.name, a.max_abs_error, a.kinks, a.evaluations) == (b.name, b.max_abs_error, b.kinks, b.evaluations)
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_checker_blames_the_same_tensor_of_every_wrong_gradient_on_the_device(cp, fast):
+    from nnscratch import zoo
+
+    for name, specimen in zoo.SPECIMENS.items():
+        reports = []
+        for backend in BACKENDS:
+            kind, subject, args = specimen.build(specimen.cls, np.random.default_rng(0))
+            if isinstance(subject, ns.Module):
+                subject.to(backend)
+            check = ns.check_module if kind == "module" else ns.check_loss
+            reports.append(check(subject, *on(backend, *args), fast=fast, rng=0))
+        assert not reports[1].passed and specimen.wrong_tensor in [t.name for t in reports[1].failed], name
+        assert str(reports[1]) == str(reports[0]).replace("numpy", "cupy"), name
+
+
 # --- save, load, torch --------------------------------------------------------------------------------
 
 
@@ -729,3 +745,29 @@ def test_the_custom_loss_example_on_the_device(cp, monkeypatch, capsys):
         on_device = ns.check_loss(device_loss, *on("cupy", pred, y), rng=0)
         on_device.assert_ok()
         assert str(on_host).replace("numpy", "cupy") == str(on_device)
+
+
+# --- the GPU benchmark (what benchmarks/gpu_check.sh times on a real GPU) ------------------------------
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_the_benchmarks_cupy_contenders_step_as_on_numpy(cp, optimizer):
+    from nnscratch.bench import contenders, problems
+
+    problem = problems.mlp_problem(np.float32, optimizer, batch=256)
+    for build in (contenders.nnscratch_step, contenders.handwritten_step):
+        on_host, on_device = build(problem, backend="numpy"), build(problem, backend="cupy")
+        for _ in range(3):
+            with devicedouble.counting() as log:
+                value = on_device()
+            assert value == on_host() and (log.to_host, log.to_device) == (1, 0), log
+
+
+def test_the_gpu_benchmark_runs_on_the_double(cp):
+    from nnscratch.bench.cases import ENGINE, Settings
+    from nnscratch.bench.gpu import gpu_cases
+
+    results, note = gpu_cases(Settings.quick(), quick=True)
+    assert "device double" in note and len(results) == 2
+    for case in results:
+        assert {ENGINE, "hand-written CuPy"} <= set(case.timings) and case.label.endswith("(GPU)")
