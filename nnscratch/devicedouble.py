@@ -734,9 +734,12 @@ def activate() -> Iterator[types.ModuleType]:
     Uses the test hook :func:`nnscratch.backend.substitute_cupy`. The default backend is restored
     on exit; :data:`transfers` is left as it is (call ``transfers.reset()`` to start a count).
     """
-    from .backend import substitute_cupy
+    from . import backend
 
-    with substitute_cupy(cupy):
+    if backend._substitute is cupy:  # already playing CuPy (a whole test session may run that way)
+        yield cupy
+        return
+    with backend.substitute_cupy(cupy):
         yield cupy
 
 

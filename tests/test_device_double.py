@@ -185,6 +185,8 @@ def test_module_object(cp):
 
 
 def test_the_hook_makes_cupy_mean_the_double_and_undoes_it():
+    if backend._substitute is not None:
+        pytest.skip("this session runs on the double from start to end (--cupy-double)")
     assert not isinstance(backend.xp_for("numpy"), type(devicedouble.cupy))
     before = ns.available_backends()
     with devicedouble.activate() as cp:
