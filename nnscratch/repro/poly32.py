@@ -151,7 +151,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     # The posted bug: y stays (N,) while the network predicts (N, 1); the fix is one reshape.
     target = ys if BROADCAST[variant] else ys[:, None]
     net = MLP(SIZES, rng=gen)
-    backend = net[0].W.backend  # the default backend: the data go where the network was built
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     loss_fn = MSELoss(reduction="mean", broadcast=BROADCAST[variant])
     probe = np.sort(gen.choice(N, N_PROBE, replace=False))
     epochs = QUICK_EPOCHS if quick else EPOCHS

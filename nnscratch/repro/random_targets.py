@@ -135,7 +135,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     X_all, y_all = make_data(gen)
     X, y = X_all[: s.samples], y_all[: s.samples]
     net = MLP(s.sizes, init=s.init, rng=gen, dtype=np.float32, input_grad=False)
-    backend = net[0].W.backend  # the default backend: the data go where the network was built
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     xs, ys = X.astype(np.float32), y.astype(np.float32)
     xd, yd = to_backend(xs, backend), to_backend(ys, backend)
     loss_fn = MSELoss(reduction="mean")

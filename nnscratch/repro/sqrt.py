@@ -77,7 +77,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     else:
         x_mean, x_std, y_mean, y_std = 0.0, 1.0, 0.0, 1.0
     xs, ys = (x - x_mean) / x_std, (y - y_mean) / y_std
-    backend = net[0].W.backend  # the default backend: the data go where the network was built
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     xd, yd = to_backend(xs, backend), to_backend(ys, backend)
     loss_fn = MSELoss(reduction="mean")
     steps = QUICK_STEPS if quick else STEPS

@@ -138,7 +138,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     X_train, X_val, z_train, z_val = train_test_split(X, z, test_size=VAL_FRACTION, rng=gen)
     answer = variant == "answer"
     net = MLP(ANSWER_SIZES if answer else [2, 10, 5, 1], init="torch_default", rng=gen, dtype=np.float32)
-    backend = net[0].W.backend  # the default backend: the data go where the network was built
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     loss_fn = MSELoss(reduction="sum", broadcast=BROADCAST[variant])
     X_d = to_backend(X_train, backend)
     target = to_backend(z_train if BROADCAST[variant] else z_train[:, None], backend)

@@ -219,7 +219,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         else optim.CosineAnnealingLR(opt, T_max=steps)
     )
     loss_fn, rates = RelativeL1Loss(), _Rates(opt)
-    backend = net[0].W.backend  # the default backend: the data go where the network was built
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     probe = tuple(to_backend(a, backend) for a in (prep(X_ref), y_ref, normaliser(s["normaliser"], y_ref, terms_ref)))
     history = train_loop(
         net,
@@ -286,7 +286,7 @@ def _metrics(
         build_network(np.random.default_rng(0), dtype), *((scaler.mean_, scaler.scale_) if scaler is not None else ())
     )
     with np.errstate(over="ignore", invalid="ignore"):
-        exact_pred = to_numpy(exact(to_backend(prep(X), exact[0].W.backend)))
+        exact_pred = to_numpy(exact(to_backend(prep(X), exact.parameters()[0].backend)))
         exact_rel = np.abs(exact_pred.astype(np.float64) - y64) / np.abs(y64)
     tail = losses[-max(1, len(losses) // 50) :]
     return {
