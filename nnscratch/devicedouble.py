@@ -259,6 +259,7 @@ def _index(key: Any) -> tuple[Any, bool]:
             out.append(part._a)
         elif isinstance(part, (np.ndarray, list)):  # CuPy uploads these silently
             out.append(_upload(part, f"host index {type(part).__name__}"))
+            mask = mask or out[-1].dtype == np.bool_
         else:
             out.append(part)
     return (tuple(out) if isinstance(key, tuple) else out[0]), mask

@@ -112,6 +112,9 @@ def test_host_index_arrays_and_boolean_masks_are_counted(cp):
     assert devicedouble.transfers.to_host == 2
     a[cp.asarray(np.array([1, 2]))]  # a device index: nothing crosses
     assert devicedouble.transfers.total == 5  # the asarray upload on the line above
+    devicedouble.transfers.reset()
+    a[np.arange(10) > 5]  # a host mask: uploaded, then its count read back
+    assert (devicedouble.transfers.to_device, devicedouble.transfers.to_host) == (1, 1)
 
 
 def test_in_place_operators_keep_the_array_and_assignments_upload_host_values(cp):
