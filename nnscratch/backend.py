@@ -5,6 +5,10 @@ given which library they belong to (:func:`get_array_module`), so one code path
 serves both. A default backend decides only where *new* arrays (fresh
 parameters) are created; set it with :func:`set_backend` or the environment
 variable ``NNSCRATCH_BACKEND``.
+
+Test hook: :class:`substitute_cupy` makes another module play CuPy for the length of a
+``with`` block (``nnscratch.devicedouble`` is one, which runs on the CPU), so that the CuPy
+code path is exercised where no GPU is present. It is not a backend of its own.
 """
 
 from __future__ import annotations
@@ -25,14 +29,18 @@ _INSTALL_HINT = (
 )
 
 _default: str | None = None  # resolved lazily so that importing nnscratch never probes CuPy
+_substitute: ModuleType | None = None  # the module playing CuPy inside substitute_cupy(), for tests
+_substitute_type: type | None = None  # its array type
 
 
 def _is_cupy_array(array: object) -> TypeGuard[Any]:  # Any: CuPy's types are not visible to a type checker
-    return type(array).__module__.split(".")[0] == "cupy"
+    return type(array).__module__.split(".")[0] == "cupy" or type(array) is _substitute_type
 
 
 def _import_cupy() -> ModuleType:
     """Import CuPy and check that a GPU is usable, or say which of the two is missing."""
+    if _substitute is not None:
+        return _substitute
     try:
         cupy = importlib.import_module("cupy")
     except ImportError as exc:
@@ -128,7 +136,7 @@ def get_array_module(*arrays: object) -> ModuleType:
             f"argument(s) {cupy_at} are cupy.ndarray; move them to one backend first "
             "(nnscratch.to_numpy(a) or module.to('cupy'))."
         )
-    return importlib.import_module("cupy")
+    return _substitute if _substitute is not None else importlib.import_module("cupy")
 
 
 def backend_of(array: object) -> str:
@@ -155,3 +163,41 @@ def to_backend(array: ArrayLike, name: str) -> Any:
     if target == "numpy":
         return to_numpy(array)
     return _import_cupy().asarray(array)
+
+
+class substitute_cupy:  # noqa: N801 - used like set_backend
+    """TEST HOOK: inside ``with substitute_cupy(module):``, ``module`` plays CuPy.
+
+    ``module`` must offer what nnscratch uses of CuPy: an ``ndarray`` type, ``asarray``,
+    ``zeros_like`` and the NumPy functions CuPy implements, ``cuda.runtime.getDeviceCount()``.
+    While the block runs, backend ``"cupy"`` resolves to ``module`` (``xp_for``, ``set_backend``,
+    ``to_backend``, ``Module.to``), its arrays count as CuPy arrays (``backend_of``,
+    ``get_array_module``), and ``available_backends()`` lists ``"cupy"``. On exit the previous
+    default backend comes back. Blocks do not nest, and no thread should use nnscratch meanwhile.
+
+    ``nnscratch.devicedouble.activate()`` uses it with a CPU double of CuPy::
+
+        with substitute_cupy(devicedouble.cupy):
+            net = MLP([1, 10, 1], backend="cupy")   # parameters are devicedouble arrays
+    """
+
+    def __init__(self, module: ModuleType) -> None:
+        if not isinstance(getattr(module, "ndarray", None), type):
+            raise ConfigError(f"substitute_cupy needs a module with an ndarray type, got {module!r:.80}.")
+        self.module = module
+        self._saved: tuple[Any, ...] | None = None
+
+    def __enter__(self) -> ModuleType:
+        global _substitute, _substitute_type, _default
+        if _substitute is not None:
+            raise ConfigError("substitute_cupy blocks do not nest: one module already plays CuPy.")
+        self._saved = (_default,)
+        _substitute, _substitute_type = self.module, self.module.ndarray  # type: ignore[attr-defined]
+        return self.module
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        global _substitute, _substitute_type, _default
+        _substitute, _substitute_type = None, None
+        (_default,) = self._saved or (None,)

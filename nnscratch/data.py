@@ -43,8 +43,8 @@ def check_pair(X: NDArray[Any], y: NDArray[Any], names: tuple[str, str] = ("X", 
     return len(X)
 
 
-def _take(a: Any, index: np.ndarray | slice) -> Any:
-    """Rows ``index`` of ``a``; an index array is moved to ``a``'s backend first."""
+def _take(a: Any, index: Any) -> Any:
+    """Rows ``index`` of ``a``; an index array is moved to ``a``'s backend first (if it is not there)."""
     if isinstance(index, slice):
         return a[index]
     return a[get_array_module(a).asarray(index)]
@@ -151,6 +151,9 @@ def minibatches(
     shuffle, drop_last = check_flag(shuffle, "shuffle"), check_flag(drop_last, "drop_last")
     n = check_pair(X, y)
     order = as_generator(rng).permutation(n) if shuffle else None
+    if order is not None and type(X) is not np.ndarray:
+        # One upload of the epoch's order, not one per batch: each batch then slices it where X lives.
+        order = get_array_module(X).asarray(order)
     for start in range(0, num_batches(n, batch_size, drop_last) * batch_size, batch_size):
         stop = min(start + batch_size, n)
         index = slice(start, stop) if order is None else order[start:stop]

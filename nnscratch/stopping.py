@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .backend import get_array_module
 from .callbacks import Callback, TrainingContext
 from .errors import ConfigError, NonFiniteError
@@ -46,6 +48,15 @@ class NonFiniteGuard(Callback):
     def _first_non_finite(self, ctx: TrainingContext) -> tuple[str, str] | None:
         if not math.isfinite(ctx.loss):
             return "loss", "loss"
+        # One sum over every gradient and parameter: it is finite only if each element is (NaN and inf
+        # never add up to a finite number), and on a GPU it reaches the host as one number, not one per
+        # tensor. A sum that overflows although every element is finite falls through to the exact search.
+        total = 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _, p in self._named:
+                total = total + p.grad.sum() + p.data.sum()
+        if math.isfinite(total):
+            return None
         for name, p in self._named:
             if not _all_finite(p.grad):
                 return "gradient", name

@@ -19,6 +19,25 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 BACKENDS = ["numpy", pytest.param("cupy", marks=pytest.mark.gpu)]
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--cupy-double",
+        action="store_true",
+        help="run the gpu-marked tests on nnscratch.devicedouble, a CPU double of CuPy (`import cupy` gets it): "
+        "pytest -m gpu --cupy-double",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--cupy-double"):
+        import sys
+
+        from nnscratch import backend, devicedouble
+
+        sys.modules["cupy"] = devicedouble.cupy
+        backend.substitute_cupy(devicedouble.cupy).__enter__()  # for the whole session
+
+
 def pytest_collection_modifyitems(config, items):
     if cupy_available():
         return
@@ -40,3 +59,13 @@ def xp(backend):
 
         return cupy
     return np
+
+
+@pytest.fixture
+def cp():
+    """The CuPy double (nnscratch.devicedouble) playing backend "cupy", its transfer count started from zero."""
+    from nnscratch import devicedouble
+
+    with devicedouble.activate() as module:
+        devicedouble.transfers.reset()
+        yield module

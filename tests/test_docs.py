@@ -178,7 +178,7 @@ CORE = {
     "serialization",
     "interop",
 }
-TOOLS = {"gradcheck", "testing", "zoo", "doctor", "repro", "cli", "demo"}
+TOOLS = {"gradcheck", "testing", "zoo", "devicedouble", "doctor", "repro", "cli", "demo"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -76,6 +76,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
+from ..backend import to_backend, to_numpy
 from ..errors import BroadcastWarning
 from ..layers import MLP
 from ..losses import MSELoss
@@ -151,6 +152,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     # The posted bug: y stays (N,) while the network predicts (N, 1); the fix is one reshape.
     target = ys if BROADCAST[variant] else ys[:, None]
     net = MLP(SIZES, rng=gen)
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     loss_fn = MSELoss(reduction="mean", broadcast=BROADCAST[variant])
     probe = np.sort(gen.choice(N, N_PROBE, replace=False))
     epochs = QUICK_EPOCHS if quick else EPOCHS
@@ -163,17 +165,19 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
             net,
             loss_fn,
             optim.Adam(net.parameters(), lr=LR),
-            epochs_of(X, target, BATCH, gen),
+            epochs_of(to_backend(X, backend), to_backend(target, backend), BATCH, gen),
             steps,
             callbacks=callbacks,
-            probe=(X[probe], target[probe]),
-            baseline=baseline_loss(loss_fn, target),
+            probe=(to_backend(X[probe], backend), to_backend(target[probe], backend)),
+            baseline=baseline_loss(loss_fn, to_backend(target, backend)),
             progress=progress,
             label=f"poly32/{variant}",
         )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
-        return net(np.asarray(x_raw, dtype=np.float64).reshape(-1, DIM)) * y_std + y_mean
+        """Predictions on the host, in raw y units."""
+        x = to_backend(np.asarray(x_raw, dtype=np.float64).reshape(-1, DIM), backend)
+        return to_numpy(net(x)) * y_std + y_mean
 
     X_fresh = sample(kind, np.random.default_rng(seed + 10_000), N_FRESH)
     fit = predict(X)

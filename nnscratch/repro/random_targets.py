@@ -80,6 +80,7 @@ from typing import Any
 import numpy as np
 
 from .. import init, optim
+from ..backend import to_backend, to_numpy
 from ..layers import MLP
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, epochs_of, train_loop
@@ -135,7 +136,9 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     X_all, y_all = make_data(gen)
     X, y = X_all[: s.samples], y_all[: s.samples]
     net = MLP(s.sizes, init=s.init, rng=gen, dtype=np.float32, input_grad=False)
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     xs, ys = X.astype(np.float32), y.astype(np.float32)
+    xd, yd = to_backend(xs, backend), to_backend(ys, backend)
     loss_fn = MSELoss(reduction="mean")
     opt = optim.Adam(net.parameters(), lr=s.lr, amsgrad=True, semantics="keras")
     steps = s.quick_steps if quick else s.steps
@@ -143,17 +146,19 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         net,
         loss_fn,
         opt,
-        epochs_of(xs, ys, s.batch, gen, shuffle=s.shuffle),
+        epochs_of(xd, yd, s.batch, gen, shuffle=s.shuffle),
         steps,
         callbacks=callbacks,
-        probe=(xs[:PROBE_ROWS], ys[:PROBE_ROWS]),
-        baseline=baseline_loss(loss_fn, ys),
+        probe=(xd[:PROBE_ROWS], yd[:PROBE_ROWS]),
+        baseline=baseline_loss(loss_fn, yd),
         progress=progress,
         label=f"random-targets/{variant}",
     )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
-        return net(np.asarray(x_raw, dtype=np.float32).reshape(-1, FEATURES)).astype(np.float64)
+        """Predictions on the host, in float64."""
+        x = to_backend(np.asarray(x_raw, dtype=np.float32).reshape(-1, FEATURES), backend)
+        return to_numpy(net(x)).astype(np.float64)
 
     X_fresh, y_fresh = make_data(np.random.default_rng(seed + FRESH_SEED_OFFSET))
     fit, fresh = predict(X), predict(X_fresh)

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .. import init, optim
+from ..backend import to_backend, to_numpy
 from ..layers import MLP, Linear
 from ..losses import MSELoss
 from .base import Result, Scenario, baseline_loss, repeat, train_loop
@@ -70,7 +71,7 @@ def _first_layer(net: MLP) -> tuple[np.ndarray, np.ndarray]:
 
 def kinks(net: MLP, x_mean: float, x_std: float) -> np.ndarray:
     """Where each hidden unit switches (x·w + b = 0), in raw x; ±inf for a unit with w = 0."""
-    w, b = (a.ravel() for a in _first_layer(net))
+    w, b = (to_numpy(a).ravel() for a in _first_layer(net))
     with np.errstate(divide="ignore", invalid="ignore"):
         return -b / w * x_std + x_mean
 
@@ -84,23 +85,27 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     else:
         x_mean, x_std, y_mean, y_std = 0.0, 1.0, 0.0, 1.0
     xs, ys = (x - x_mean) / x_std, (y - y_mean) / y_std
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
+    xd, yd = to_backend(xs, backend), to_backend(ys, backend)
     loss_fn = MSELoss(reduction="mean")
     steps = QUICK_STEPS if quick else STEPS
     history = train_loop(
         net,
         loss_fn,
         optim.SGD(net.parameters(), lr=STEP_SIZE[variant]),
-        repeat(xs, ys),
+        repeat(xd, yd),
         steps,
         callbacks=callbacks,
-        probe=(xs, ys),
-        baseline=baseline_loss(loss_fn, ys),
+        probe=(xd, yd),
+        baseline=baseline_loss(loss_fn, yd),
         progress=progress,
         label=f"sqrt/{variant}",
     )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
-        return net((np.asarray(x_raw, dtype=np.float64).reshape(-1, 1) - x_mean) / x_std) * y_std + y_mean
+        """Predictions on the host, in raw y units."""
+        z = (np.asarray(x_raw, dtype=np.float64).reshape(-1, 1) - x_mean) / x_std
+        return to_numpy(net(to_backend(z, backend))) * y_std + y_mean
 
     lo, hi = float(x.min()), float(x.max())
     k = kinks(net, x_mean, x_std)

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from .. import optim
+from ..backend import get_array_module, to_backend, to_numpy
 from ..callbacks import Callback, TrainingContext
 from ..data import train_test_split
 from ..errors import BroadcastWarning
@@ -102,22 +103,33 @@ class GradientTrace(Callback):
 
     def __init__(self, accumulating: bool) -> None:
         self.accumulating = accumulating
-        self.followed: list[float] = []
+        self.followed: list[float] = []  # filled at the end of training
         self.own: list[float] = []
         self._previous: np.ndarray | None = None
+        # The norms stay where the gradients are until training ends, then reach the host in one copy:
+        # on a GPU a float() per step would wait for the device at every step.
+        self._norms: list[Any] = []
 
     def on_step_end(self, ctx: TrainingContext) -> None:
         g = np.concatenate([p.grad.ravel() for p in ctx.model.parameters()]).astype(np.float64)
         own = g - self._previous if self.accumulating and self._previous is not None else g
-        self.followed.append(float(np.linalg.norm(g)))
-        self.own.append(float(np.linalg.norm(own)))
+        self._norms.append(np.stack([np.linalg.norm(g), np.linalg.norm(own)]))
         self._previous = g
+
+    def on_train_end(self, ctx: TrainingContext) -> None:
+        if self._norms:
+            norms = to_numpy(get_array_module(self._norms[0]).stack(self._norms))
+            self.followed, self.own = norms[:, 0].tolist(), norms[:, 1].tolist()
 
 
 def _answer_batches(X: np.ndarray, z: np.ndarray, gen: np.random.Generator) -> Any:
-    """64 rows drawn with replacement at every step, as ``torch.randint`` indexing does."""
+    """64 rows drawn with replacement at every step, as ``torch.randint`` indexing does.
+
+    The rows are drawn on the host (the same on every backend) and sent where X lives, once for both arrays.
+    """
+    xp = get_array_module(X)
     while True:
-        rows = gen.integers(0, len(X), ANSWER_BATCH)
+        rows = xp.asarray(gen.integers(0, len(X), ANSWER_BATCH))
         yield X[rows], z[rows]
 
 
@@ -127,21 +139,23 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     X_train, X_val, z_train, z_val = train_test_split(X, z, test_size=VAL_FRACTION, rng=gen)
     answer = variant == "answer"
     net = MLP(ANSWER_SIZES if answer else [2, 10, 5, 1], init="torch_default", rng=gen, dtype=np.float32)
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
     loss_fn = MSELoss(reduction="sum", broadcast=BROADCAST[variant])
-    target = z_train if BROADCAST[variant] else z_train[:, None]
+    X_d = to_backend(X_train, backend)
+    target = to_backend(z_train if BROADCAST[variant] else z_train[:, None], backend)
     if answer:
         steps = ANSWER_STEPS
         opt: Any = optim.Adam(net.parameters(), lr=ANSWER_LR)
-        batches = _answer_batches(X_train, target, np.random.default_rng(seed + 10_000))
+        batches = _answer_batches(X_d, target, np.random.default_rng(seed + 10_000))
     else:
         steps = QUICK_EPOCHS if quick and BROADCAST[variant] else EPOCHS
-        opt, batches = optim.SGD(net.parameters(), lr=SGD_STEP[variant]), repeat(X_train, target)
+        opt, batches = optim.SGD(net.parameters(), lr=SGD_STEP[variant]), repeat(X_d, target)
     grads = GradientTrace(accumulating=not ZERO_GRAD[variant])
     with warnings.catch_warnings():
         # The broadcast is the bug this variant shows; its warning would say so 20 000 times.
         warnings.simplefilter("ignore", BroadcastWarning)
         # Under a broadcasting loss the mean predictor is an (N, 1) column, not the targets' shape.
-        mean = np.full((len(z_train), 1), z_train.mean(), dtype=np.float32)
+        mean = to_backend(np.full((len(z_train), 1), z_train.mean(), dtype=np.float32), backend)
         baseline = float(loss_fn(mean, target)) if BROADCAST[variant] else baseline_loss(loss_fn, target)
         if answer:  # a summed loss scales with the rows it sums: the answer's steps see 64 of them
             baseline *= ANSWER_BATCH / len(target)
@@ -153,14 +167,15 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
             steps,
             zero_grad=ZERO_GRAD[variant],
             callbacks=[grads, *callbacks],
-            probe=(X_train, target),
+            probe=(X_d, target),
             baseline=baseline,
             progress=progress,
             label=f"sum-of-squares/{variant}",
         )
 
     def predict(x_raw: np.ndarray) -> np.ndarray:
-        return net(np.asarray(x_raw, dtype=np.float32).reshape(-1, 2))
+        """Predictions on the host."""
+        return to_numpy(net(to_backend(np.asarray(x_raw, dtype=np.float32).reshape(-1, 2), backend)))
 
     fit, fit_val = predict(X_train), predict(X_val)
     design = np.column_stack([X_train, np.ones(len(X_train))]).astype(np.float64)

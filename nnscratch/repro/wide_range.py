@@ -62,7 +62,7 @@ import numpy as np
 
 from .. import optim
 from ..activations import Exp
-from ..backend import get_array_module
+from ..backend import get_array_module, to_backend, to_numpy
 from ..callbacks import Callback
 from ..data import Standardizer
 from ..errors import ConfigError, ShapeError
@@ -198,10 +198,11 @@ class _Rates(Callback):
         self.rates.append(float(self.optimizer.lr))
 
 
-def _batches(gen: np.random.Generator, s: dict[str, str], dtype: Any, prep: Any) -> Iterator[tuple]:
+def _batches(gen: np.random.Generator, s: dict[str, str], dtype: Any, prep: Any, backend: str) -> Iterator[tuple]:
+    """A fresh batch every step, drawn on the host (the same numbers on every backend), sent to ``backend``."""
     while True:
         X, y, terms = make_data(gen, BATCH, s["ranges"], dtype)
-        yield prep(X), y, normaliser(s["normaliser"], y, terms)
+        yield tuple(to_backend(a, backend) for a in (prep(X), y, normaliser(s["normaliser"], y, terms)))
 
 
 def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool | None) -> Result:
@@ -224,12 +225,13 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         else optim.CosineAnnealingLR(opt, T_max=steps)
     )
     loss_fn, rates = RelativeL1Loss(), _Rates(opt)
-    probe = (prep(X_ref), y_ref, normaliser(s["normaliser"], y_ref, terms_ref))
+    backend = net.parameters()[0].backend  # the default backend: the data go where the network was built
+    probe = tuple(to_backend(a, backend) for a in (prep(X_ref), y_ref, normaliser(s["normaliser"], y_ref, terms_ref)))
     history = train_loop(
         net,
         loss_fn,
         opt,
-        _batches(gen, s, dtype, prep),
+        _batches(gen, s, dtype, prep, backend),
         steps,
         scheduler=sched,
         callbacks=[*callbacks, rates],
@@ -240,8 +242,9 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
     )
 
     def predict(X_raw: np.ndarray) -> np.ndarray:
+        """Predictions on the host, in float64."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return net(prep(X_raw)).astype(np.float64)
+            return to_numpy(net(to_backend(prep(X_raw), backend))).astype(np.float64)
 
     metrics = _metrics(prep, predict, s, seed, history.loss, np.array(rates.rates), scaler)
     metrics["worst_1pct_share_at_init"] = history.snapshots[0].tail_share
@@ -253,7 +256,7 @@ def _run(variant: str, seed: int, quick: bool, callbacks: list, progress: bool |
         net,
         X_ref,
         y_ref,
-        probe[0],
+        prep(X_ref),
         predict,
         history,
         metrics,
@@ -289,7 +292,8 @@ def _metrics(
         build_network(np.random.default_rng(0), dtype), *((scaler.mean_, scaler.scale_) if scaler is not None else ())
     )
     with np.errstate(over="ignore", invalid="ignore"):
-        exact_rel = np.abs(exact(prep(X)).astype(np.float64) - y64) / np.abs(y64)
+        exact_pred = to_numpy(exact(to_backend(prep(X), exact.parameters()[0].backend)))
+        exact_rel = np.abs(exact_pred.astype(np.float64) - y64) / np.abs(y64)
     tail = losses[-max(1, len(losses) // 50) :]
     return {
         "median_rel_error": float(np.median(rel)),
