@@ -517,7 +517,7 @@ def test_a_doctor_that_saw_no_batch_says_so_on_the_device(cp):
     net = ns.MLP([3, 8, 1], rng=0, backend="cupy")
     doctor = ns.Doctor()
     doctor.on_train_begin(ns.TrainingContext(model=net))
-    assert [f.code for f in doctor.report().findings] == ["NO_PROBE"]
+    assert [f.code for f in doctor.report().findings] == ["NOT_MEASURED"]
 
 
 def _doctor_cases():

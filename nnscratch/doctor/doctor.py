@@ -183,7 +183,7 @@ class Doctor(Callback):
     # --- the Callback protocol: fit(callbacks=[Doctor()]) attaches it ---------------------------------------
 
     def on_train_begin(self, ctx: TrainingContext) -> None:
-        if not self.attached:
+        if not self.attached and ctx.optimizer is not None:
             total = ctx.extra.get("total_steps")
             self.attach(
                 self.model or ctx.model,
@@ -191,6 +191,15 @@ class Doctor(Callback):
                 ctx.optimizer,
                 total if isinstance(total, int) else None,
             )
+
+    def on_train_end(self, ctx: TrainingContext) -> None:
+        self._guarded(self._final_probe)
+
+    def _final_probe(self) -> None:
+        """Measure the state the run ended in, unless the last probe already did."""
+        snaps = self.trace.snapshots
+        if self.probe is not None and self.model is not None and (not snaps or snaps[-1].step < self.trace.steps - 1):
+            self._sample(self.trace.steps - 1, measure_update=False)
 
     # --- the hooks ----------------------------------------------------------------------------------------
 
@@ -280,7 +289,8 @@ class Doctor(Callback):
             self._probing = False
         self.trace.snapshots.append(snap)
         self._before = weight_copies(self.model) if measure_update else None
-        self._next_probe = step + self._interval()
+        interval = self._interval()
+        self._next_probe = 0 if step < 0 else (step // interval + 1) * interval  # at multiples of the interval
 
     def _record_error(self, error: BaseException) -> None:
         if "NON_FINITE" not in self.trace.events:
@@ -326,9 +336,7 @@ class Doctor(Callback):
     def _report(self, error: BaseException | None) -> Report:
         if error is not None:
             self._record_error(error)
-        snaps = self.trace.snapshots
-        if self.probe is not None and self.model is not None and (not snaps or snaps[-1].step < self.trace.steps - 1):
-            self._guarded(self._sample, self.trace.steps - 1, False)  # the final state
+        self._guarded(self._final_probe)
         th, snaps = self.thresholds, self.trace.snapshots
         findings = event_findings(self.trace, snaps[-1] if snaps else None)
         if snaps:
