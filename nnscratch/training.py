@@ -15,6 +15,7 @@ loops stay first-class: the documented failures (a forgotten ``zero_grad``) need
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,7 +228,11 @@ def fit(
     bar = Progress(epochs * n_batches, f"epoch 1/{epochs}", progress)
     for cb in callbacks:
         cb.on_train_begin(ctx)
+    # With the guard on, a diverging step is caught and named by the guard, so NumPy's overflow
+    # warnings on the way to it would only say the same thing earlier and less clearly.
+    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore") if guard else contextlib.nullcontext()
     try:
+        quiet.__enter__()
         for epoch in range(epochs):
             ctx.epoch = epoch
             history.lr.append(getattr(optimizer, "lr", float("nan")))
@@ -260,6 +265,7 @@ def fit(
         err.history = history
         raise
     finally:
+        quiet.__exit__(None, None, None)
         bar.close(history.loss[-1] if history.loss else None)
     for cb in callbacks:
         cb.on_train_end(ctx)

@@ -235,3 +235,17 @@ def test_fit_bad_arguments(kwargs, error, match):
     )
     with pytest.raises(error, match=match):
         ns.fit(**{**args, **kwargs})
+
+
+def test_a_diverging_fit_is_stopped_by_the_guard_even_when_runtime_warnings_are_errors():
+    # The suite turns nnscratch's RuntimeWarnings into errors; an overflow on the way to a NaN must not
+    # surface as a raw warning from a layer before the guard names the step.
+    import warnings
+
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((64, 2)) * 1e3, rng.standard_normal((64, 1))
+    net = ns.MLP([2, 16, 1], rng=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ns.NonFiniteError, match="step"):
+            ns.fit(net, X, y, ns.MSELoss(), ns.optim.SGD(net.parameters(), lr=10.0), 50, 64, progress=False)
