@@ -137,40 +137,43 @@ class Report:
         import matplotlib.pyplot as plt
 
         snaps, th = self.trace.snapshots, self.thresholds
-        fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+        layer_panels = [
+            ("dead", "fraction of dead units", "units on for < 1% of probe rows", [(th.dead, "DEAD_RELU")], False),
+            (
+                "act",
+                "activation spread / first hidden layer's",
+                "signal through depth",
+                [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")],
+                True,
+            ),
+            (
+                "grad",
+                "gradient RMS / last hidden layer's",
+                "gradient through depth",
+                [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")],
+                True,
+            ),
+            (
+                "update",
+                "update-to-weight ratio ||dW|| / ||W||",
+                "step size",
+                [(th.lr_small, "LR_TOO_SMALL"), (th.lr_large, "LR_TOO_LARGE")],
+                True,
+            ),
+        ]
+        # Only the panels this model has data for: a model without ReLUs has no dead-unit panel.
+        measured = [p for p in layer_panels if _layer_series(snaps, p[0], keep_zeros=True)]
+        count = 2 + len(measured)
+        cols = min(3, count)
+        rows = math.ceil(count / cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 4 * rows), squeeze=False)
+        flat = list(axes.ravel())
         fig.suptitle(self.summary(), fontsize=10)
-        _panel_loss(axes[0, 0], snaps, th)
-        _panel_layers(
-            axes[0, 1],
-            snaps,
-            "dead",
-            "fraction of dead units (on for < 1% of probe rows)",
-            [(th.dead, "DEAD_RELU")],
-            log=False,
-        )
-        _panel_layers(
-            axes[0, 2],
-            snaps,
-            "act",
-            "activation spread / first hidden layer's",
-            [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")],
-        )
-        _panel_layers(
-            axes[1, 0],
-            snaps,
-            "grad",
-            "gradient RMS / last hidden layer's",
-            [(th.vanishing, "VANISHING_SIGNAL"), (th.exploding, "EXPLODING_SIGNAL")],
-        )
-        _panel_layers(
-            axes[1, 1],
-            snaps,
-            "update",
-            "update-to-weight ratio ||ΔW|| / ||W||",
-            [(th.lr_small, "LR_TOO_SMALL"), (th.lr_large, "LR_TOO_LARGE")],
-        )
-        ax = axes[1, 2]
-        ax.plot([s.step for s in snaps], [s.tail_share for s in snaps], "o-", ms=3)
+        _panel_loss(flat[0], snaps, th)
+        for ax, (kind, ylabel, title, lines, log) in zip(flat[1:], measured):
+            _panel_layers(ax, snaps, kind, title, lines, log=log, ylabel=ylabel)
+        ax = flat[len(measured) + 1]
+        ax.plot([s.step for s in snaps], [s.tail_share for s in snaps], "o-", ms=3, label="worst 1% of rows")
         ax.axhline(th.tail_share, color="C3", ls="--", label="HEAVY_TAILED_LOSS")
         ax.set(
             xlabel="step",
@@ -179,6 +182,8 @@ class Report:
             title="loss share of the worst 1% of probe rows",
         )
         ax.legend(fontsize=8)
+        for extra in flat[count:]:
+            extra.set_visible(False)
         fig.tight_layout()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,8 +200,9 @@ def _panel_loss(ax: Any, snaps: list[Snapshot], th: Any) -> None:
     ax.legend(fontsize=8)
 
 
-def _layer_series(snaps: list[Snapshot], kind: str) -> dict[str, list[tuple[int, float]]]:
-    """Per layer, the (step, value) pairs of one statistic, normalised as the panel title says."""
+def _layer_series(snaps: list[Snapshot], kind: str, keep_zeros: bool = False) -> dict[str, list[tuple[int, float]]]:
+    """Per layer, the (step, value) pairs of one statistic, normalised as the panel title says
+    (``keep_zeros``: also the zero values, which a log axis must mark rather than drop)."""
     series: dict[str, list[tuple[int, float]]] = {}
     for s in snaps:
         lin = s.linears()
@@ -211,30 +217,49 @@ def _layer_series(snaps: list[Snapshot], kind: str) -> dict[str, list[tuple[int,
         else:
             values = {}
         for name, v in values.items():
-            if v is not None and math.isfinite(v) and (v > 0 or kind == "dead"):
+            if v is not None and math.isfinite(v) and (v > 0 or kind == "dead" or keep_zeros):
                 series.setdefault(name, []).append((s.step, v))
     return series
 
 
 def _panel_layers(
-    ax: Any, snaps: list[Snapshot], kind: str, title: str, lines: list[tuple[float, str]], log: bool = True
+    ax: Any,
+    snaps: list[Snapshot],
+    kind: str,
+    title: str,
+    lines: list[tuple[float, str]],
+    log: bool = True,
+    ylabel: str = "",
 ) -> None:
     import matplotlib.pyplot as plt
 
-    series = _layer_series(snaps, kind)
-    colors = plt.cm.viridis([i / max(1, len(series) - 1) * 0.9 for i in range(len(series))])
+    series = _layer_series(snaps, kind, keep_zeros=True)
+    positive = [v for points in series.values() for _, v in points if v > 0]
+    floor = min(positive) / 10 if positive else 1e-12
+    cmap = plt.get_cmap("viridis")
+    colors = [cmap(i / max(1, len(series) - 1) * 0.9) for i in range(len(series))]
+    clipped = False
     for (name, points), color in zip(series.items(), colors):
-        ax.plot(*zip(*points), "o-", ms=3, label=name, color=color)
+        steps = [p[0] for p in points]
+        values = [max(v, floor) if log else v for _, v in points]
+        ax.plot(steps, values, "o-", ms=3, label=name, color=color)
+        zeros = [(st, floor) for st, v in points if log and v <= 0]
+        if zeros:  # a log axis cannot show 0: drawn at the floor, marked, and said
+            ax.plot(*zip(*zeros), "v", ms=6, color=color)
+            clipped = True
     for value, label in lines:
         ax.axhline(value, color="C3", ls="--", lw=1)
         ax.annotate(label, (0.01, value), xycoords=("axes fraction", "data"), color="C3", fontsize=7, va="bottom")
     if log:
         ax.set_yscale("log")
+    if clipped:
+        ax.annotate(f"v: 0, drawn at {floor:.1g}", (0.99, 0.02), xycoords="axes fraction", ha="right", fontsize=7)
     if snaps:  # the whole run on every panel, even where a statistic was measured only a few times
         pad = max(1, (snaps[-1].step - snaps[0].step) // 40)
         ax.set_xlim(snaps[0].step - pad, snaps[-1].step + pad)
-    ax.set(xlabel="step", title=title)
-    if not series:
-        ax.text(0.5, 0.5, "not measured for this model", ha="center", transform=ax.transAxes)
-    elif len(series) <= 12:
+    ax.set(xlabel="step", ylabel=ylabel, title=title)
+    if len(series) <= 8:
         ax.legend(fontsize=7, ncol=2)
+    else:  # too many layers for a legend: a colour bar for depth
+        mappable = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, len(series) - 1))
+        ax.figure.colorbar(mappable, ax=ax, label="layer (first to last)")
