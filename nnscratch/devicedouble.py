@@ -737,7 +737,7 @@ def activate() -> Iterator[types.ModuleType]:
     """
     from . import backend
 
-    if backend._substitute is cupy:  # already playing CuPy (a whole test session may run that way)
+    if backend._substitute is cupy:  # already playing CuPy (a whole test run may run that way)
         yield cupy
         return
     with backend.substitute_cupy(cupy):

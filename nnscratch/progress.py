@@ -13,8 +13,6 @@ import sys
 import time
 from typing import TextIO
 
-from tqdm import tqdm
-
 TERMINAL_INTERVAL = 0.1  # seconds between redraws of a terminal bar
 LOG_INTERVAL = 5.0  # seconds between log lines when the output is not a terminal
 
@@ -35,6 +33,8 @@ class Progress:
         self.count = 0
         self._interval = TERMINAL_INTERVAL if self.terminal else LOG_INTERVAL
         self._last = time.monotonic()
+        from tqdm import tqdm  # imported when a run starts: importing nnscratch stays light
+
         # tqdm keeps the time, the rate and the formatting; it draws only on a terminal.
         self.bar = tqdm(
             total=total,

@@ -39,7 +39,7 @@ def _time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 def _torch_checker(model: ns.MLP, x: np.ndarray, y: np.ndarray, threads: int | None) -> Callable[[bool], bool] | None:
     try:
-        import torch
+        import torch  # optional: the torch.autograd contender only
     except ImportError:
         return None
     params = [torch.tensor(p.data, dtype=torch.float64, requires_grad=True) for p in model.parameters()]

@@ -12,7 +12,7 @@ includes starting them. The two runs of a pair follow each other and see about t
 on a machine shared with other work the ratios still scatter, which is why each is printed with
 the cores the parallel run actually got (its CPU seconds over its wall seconds): where other
 programs keep the cores busy, a second worker process gains little, and where the kernel shares
-the CPU fairly between login sessions (Linux autogroup) it gains nothing at all.
+the CPU fairly between groups of processes (Linux autogroup) it gains nothing at all.
 """
 
 from __future__ import annotations
