@@ -68,7 +68,11 @@ def run_case(
             steps[name] = build()
         except UnavailableError as exc:
             notes.append(f"{name} skipped: {exc}")
-    timings = compare(steps, settings.rounds, settings.block_seconds, settings.warmup_seconds, syncs) if steps else {}
+    timings = (
+        compare(steps, settings.rounds, settings.block_seconds, settings.warmup_seconds, syncs, label=problem.name)
+        if steps
+        else {}
+    )
     for name, step in steps.items():
         timings[name].faults_per_step = page_faults(step, settings.fault_steps)
     return CaseResult(problem.label, timings, goals or {}, notes)

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ..progress import Progress
+
 
 @dataclass
 class Timing:
@@ -55,13 +57,15 @@ def compare(
     block_seconds: float = 0.02,
     warmup_seconds: float = 0.1,
     syncs: Mapping[str, Sync] | None = None,
+    label: str = "timing",
 ) -> dict[str, Timing]:
     """Time each contender in ``steps`` in alternation; returns name -> :class:`Timing`.
 
     Warm-up runs every contender first (caches, lazily created optimizer state,
     the allocator's free lists). The block length is then set so that the slowest
     contender's block lasts about ``block_seconds``, and ``rounds`` rounds follow.
-    ``syncs`` maps a contender to a function that waits for its device.
+    ``syncs`` maps a contender to a function that waits for its device. ``label`` names the
+    progress display (a tqdm bar on a terminal, a flushed line every few seconds elsewhere).
     """
     names, syncs = list(steps), syncs or {}
     for step in steps.values():
@@ -72,9 +76,12 @@ def compare(
     slowest = max(_block(steps[name], 3, syncs.get(name)) for name in names)
     number = max(1, int(block_seconds / max(slowest, 1e-9)))
     timings = {name: Timing(name) for name in names}
+    bar = Progress(rounds, label, enabled=True, unit="round")
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
             timings[name].per_round.append(_block(steps[name], number, syncs.get(name)))
+        bar.update()
+    bar.close()
     return timings
 
 
