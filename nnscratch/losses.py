@@ -23,11 +23,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from .backend import get_array_module
 from .errors import BroadcastWarning, CallOrderError, DTypeError, ShapeError
-from .module import Module
+from .module import FLOAT_DTYPES, Module
 from .validation import as_float_array, check_choice, check_flag, check_positive
 
 REDUCTIONS = ("mean", "sum", "none")
-_FLOAT_SET = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set: None is not in it
 
 
 def _sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -75,9 +74,8 @@ class Loss(Module):
         self.count = losses.size
         if self.reduction == "none":
             return losses
-        return float(losses.sum(dtype=np.float64)) / (
-            self.count if self.reduction == "mean" else 1
-        )  # no float32 overflow
+        # Summed in float64: a float32 loss whose sum overflows float32 is still finite.
+        return float(losses.sum(dtype=np.float64)) / (self.count if self.reduction == "mean" else 1)
 
     def backward(self, grad_output: float | NDArray[np.floating] = 1.0) -> NDArray[np.floating]:
         """-> d loss / d pred, pred's shape; ``grad_output`` scales it (an array for "none")."""
@@ -141,7 +139,7 @@ class Loss(Module):
     def _is_usual_pair(pred: Any, target: Any) -> TypeGuard[NDArray[np.floating]]:
         """Two non-empty float arrays of one type, dtype and shape: settled by a few attribute reads."""
         same = type(target) is type(pred) and getattr(pred, "shape", None) == getattr(target, "shape", 0)
-        return same and pred.dtype in _FLOAT_SET and target.dtype == pred.dtype and pred.size > 0
+        return same and pred.dtype in FLOAT_DTYPES and target.dtype == pred.dtype and pred.size > 0
 
     def _check(self, pred: Any, target: Any) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
         """``pred`` and ``target`` converted to float arrays, or a clear error (a broadcast only on request)."""

@@ -34,7 +34,7 @@ from .backend import backend_of, get_array_module, to_backend
 from .errors import CallOrderError, ConfigError, ShapeError
 from .validation import as_float_array, check_batch, check_same_backend_as
 
-_FLOAT_SET = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set: None is not in it
+FLOAT_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set: None is not in it
 _NO_ARRAY = np.empty((0, 0), dtype=object)  # matches no input: for a module without a W
 
 
@@ -171,7 +171,7 @@ class Module:
         dtype), settled by a few attribute reads; anything else goes through :meth:`_checked_input`."""
         features = getattr(self, "in_features", None)
         if features is None:
-            return getattr(x, "dtype", None) in _FLOAT_SET
+            return getattr(x, "dtype", None) in FLOAT_DTYPES
         like = getattr(getattr(self, "W", None), "data", _NO_ARRAY)
         return type(x) is type(like) and x.dtype == like.dtype and x.shape[1:] == (features,) and x.shape[0] > 0
 
@@ -311,6 +311,6 @@ def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
         resolved = np.dtype(dtype)
     except TypeError as exc:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r}.") from exc
-    if resolved not in _FLOAT_SET:
+    if resolved not in FLOAT_DTYPES:
         raise ConfigError(f"dtype must be float32 or float64, got {dtype!r} ({resolved.name}).")
     return resolved
