@@ -27,13 +27,16 @@ class Thresholds:
     exploding: float = 1e2  # EXPLODING_SIGNAL: spread grows by more than this through the hidden layers
     constant: float = 0.1  # CONSTANT_OUTPUT: prediction spread below this fraction of the targets'
     lr_small: float = 1e-5  # LR_TOO_SMALL: early update-to-weight ratio below this...
+    stuck_level: float = 0.5  # ...while the loss is above this fraction of predicting the mean,
     lr_slow: float = 1e-4  # ...or below this while the loss is still falling fast when the run ends
     still_falling: float = 0.6  # "falling fast": the last fifth of the run cut the loss to below this fraction
     lr_large: float = 1e-1  # LR_TOO_LARGE: early update-to-weight ratio above this, with an unstable loss
     unstable: float = 3.0  # LR_TOO_LARGE: probe loss rose to this multiple of its best so far...
     rise_floor: float = 1e-2  # ...a best counted as at least this fraction of the mean's loss (tiny bests are noise)
     plateau_gain: float = 0.01  # PLATEAU: relative improvement over the second half below this...
-    plateau_level: float = 0.5  # ...while the loss is above this fraction of predicting the mean
+    # ...while the loss is above this fraction of predicting the mean: a run that stalls lower has learned most of
+    # what it can (strong label noise leaves a healthy run at the noise's share of the variance).
+    plateau_level: float = 0.7
     near_mean: float = 0.9  # PLATEAU also when the final loss is still above this fraction of the mean's...
     near_mean_gain: float = 0.05  # ...and improved by less than this over the second half
     fit_ok: float = 0.1  # a run whose final loss is below this fraction of the mean's has fitted

@@ -308,7 +308,7 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
     # A fully dead layer also stops the updates, but that is no learning-rate problem.
     dead_layer = any(r.dead >= 0.99 for s in snaps for r in s.relus())
     level, fall = snaps[-1].relative_loss, late_fall(snaps)
-    stuck = typical < th.lr_small and level > th.plateau_level
+    stuck = typical < th.lr_small and level > th.stuck_level
     cut_short = typical < th.lr_slow and level > th.fit_ok and fall < th.still_falling
     if (stuck or cut_short) and not dead_layer:
         return [
