@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .module import Module
+from .module import Module, grads_aside
 
 
 def _shape(a: Any) -> str:
@@ -56,18 +56,14 @@ def explain(model: Module, loss_fn: Any, x: ArrayLike, y: ArrayLike, *, show: bo
         r for _, m in leaves for r in (m.register_forward_hook(on_forward), m.register_backward_hook(on_backward))
     ]
     params = model.parameters()
-    saved = [(p.grad, p.accumulated) for p in params]
     try:
-        for p in params:
-            p.grad = np.zeros_like(p.grad)
-        pred = model(x)
-        loss = loss_fn(pred, y)
-        grad_pred = loss_fn.backward()
-        model.backward(grad_pred)
-        added = {id(p): _norm(p.grad) for p in params}
+        with grads_aside(params):
+            pred = model(x)
+            loss = loss_fn(pred, y)
+            grad_pred = loss_fn.backward()
+            model.backward(grad_pred)
+            added = {id(p): _norm(p.grad) for p in params}
     finally:
-        for p, (grad, acc) in zip(params, saved):
-            p.grad, p.accumulated = grad, acc
         for remove in removers:
             remove()
     lines = ["forward:"]

@@ -23,7 +23,8 @@ between steps does here what it does there: gradients of old batches pile up.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeGuard
 
@@ -106,6 +107,24 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype}, backend={self.backend!r})"
+
+
+@contextmanager
+def grads_aside(params: Sequence[Parameter]) -> Iterator[None]:
+    """Inside the block every parameter's ``.grad`` is a fresh zero array (no pass counted);
+    the gradients and counts they held come back after it, the same arrays.
+
+    Tools run a side pass in it (the doctor's probe, ``nnscratch.explain``) without touching
+    what training has accumulated.
+    """
+    saved = [(p._grad, p.accumulated) for p in params]
+    try:
+        for p in params:
+            p._grad, p.accumulated = get_array_module(p._grad).zeros_like(p._grad), 0
+        yield
+    finally:
+        for p, (grad, accumulated) in zip(params, saved):
+            p._grad, p.accumulated = grad, accumulated
 
 
 Hook = Callable[[Any, Any, Any], None]

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..layers import Linear
-from ..module import Module
+from ..module import Module, grads_aside
 
 
 @dataclass
@@ -108,17 +108,19 @@ def _leaves(model: Module) -> list[tuple[str, Module]]:
     return [(name or type(m).__name__, m) for name, m in model.named_modules() if not any(m.named_children())]
 
 
-def _forward_stats(name: str, module: Module, x: Any, out: Any) -> LayerStats:
+def _forward_stats(name: str, module: Module, x: Any, out: Any, known: tuple[Any, float] = (None, 0.0)) -> LayerStats:
+    """``known``: the previous leaf's (output, spread); a layer's input is usually that output."""
     out2 = out.reshape(out.shape[0], -1)
     stats = LayerStats(name, type(module).__name__, out2.shape[1], spread(out2))
     if isinstance(module, Linear):
-        stats.in_spread = spread(x)
+        stats.in_spread = known[1] if known[0] is x else spread(x)
     mask = getattr(module, "mask", None)  # ReLU and LeakyReLU keep which units were on
     if mask is not None and mask.shape == out.shape:
         on = mask.reshape(mask.shape[0], -1)
+        rows_on = get_array_module(on).count_nonzero(on, axis=0)
         # Dead: on for fewer than 1% of the rows (a unit that fires for 1 row in 256 is as good as dead).
-        stats.dead = float((on.sum(axis=0) < 0.01 * on.shape[0]).mean())
-        stats.always_on = float(on.all(axis=0).mean())
+        stats.dead = float((rows_on < 0.01 * on.shape[0]).mean())
+        stats.always_on = float((rows_on == on.shape[0]).mean())
     return stats
 
 
@@ -135,9 +137,11 @@ def probe_pass(
     records: list[LayerStats] = []
     by_module: dict[int, LayerStats] = {}
     first_input: list[Any] = []
+    last_out: list[tuple[Any, float]] = []  # the last leaf's output and its spread
 
     def on_forward(module: Module, x: Any, out: Any) -> None:
-        stats = _forward_stats(names[id(module)], module, x, out)
+        stats = _forward_stats(names[id(module)], module, x, out, last_out[0] if last_out else (None, 0.0))
+        last_out[:] = [(out, stats.spread)]
         records.append(stats)
         by_module[id(module)] = stats
         if isinstance(module, Linear) and not first_input:
@@ -151,11 +155,8 @@ def probe_pass(
     removers = [m.register_forward_hook(on_forward) for _, m in leaves]
     removers += [m.register_backward_hook(on_backward) for _, m in leaves if isinstance(m, Linear)]
     params = model.parameters()
-    saved = [(p.grad, p.accumulated) for p in params]
     try:
-        for p in params:
-            p.grad = get_array_module(p.grad).zeros_like(p.grad)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with grads_aside(params), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # a broadcasting loss warns on every call; training already did
             out = model(X)
             lf = copy.copy(loss_fn)
@@ -174,8 +175,6 @@ def probe_pass(
                 )
                 fixed["target_spread"] = spread(y)
     finally:
-        for p, (grad, acc) in zip(params, saved):
-            p.grad, p.accumulated = grad, acc
         for remove in removers:
             remove()
     x0 = first_input[0] if first_input else X
