@@ -1,11 +1,11 @@
 """Wall time of a seed sweep with one worker process against two (or more).
 
-``python -m nnscratch.bench.sweep [--repeats 3] [--jobs 2] [--all] [--json PATH]`` times, in one run,
+``python -m nnscratch.bench.sweep [--repeats 3] [--jobs 2] [--all] [--all-full] [--json PATH]`` times, in one run,
 ``repro.sweep("sqrt", 4, quick=True)`` (4 seeds x 4 variants = 16 runs) with ``jobs=1`` and with
 ``--jobs`` worker processes, alternately, and prints each pair's ratio and their median (the goal
 on two cores: at most 0.6). ``--all`` times ``nnscratch repro all --quick`` the same way (every
 variant of every scenario, seed 0), which is where runs of very different lengths have to be
-shared out.
+shared out; ``--all-full`` times one pair of ``nnscratch repro all`` at full length.
 
 Every parallel measurement starts its workers afresh, as the command line does, so the ratio
 includes starting them. The two runs of a pair follow each other and see about the same load;
@@ -59,15 +59,17 @@ def _timed(work: Callable[[], Any]) -> tuple[float, float, Any]:
     return wall, _cpu_seconds() - cpu, out
 
 
-def compare(label: str, plan: dict[str, Any], seeds: int, jobs: int, repeats: int) -> dict[str, Any]:
+def compare(
+    label: str, plan: dict[str, Any], seeds: int, jobs: int, repeats: int, quick: bool = True
+) -> dict[str, Any]:
     """``repeats`` pairs of (jobs=1, jobs=``jobs``) runs of the same sweeps; checks they agree bit for bit."""
     pairs: list[tuple[float, float]] = []
     loads: list[float] = []
     cores: list[float] = []
     _fresh_workers()
     for _ in range(repeats):
-        serial_s, _, serial = _timed(lambda: sweeps(plan, seeds, quick=True, jobs=1, progress=False))
-        parallel_s, parallel_cpu, parallel = _timed(lambda: sweeps(plan, seeds, quick=True, jobs=jobs, progress=False))
+        serial_s, _, serial = _timed(lambda: sweeps(plan, seeds, quick=quick, jobs=1, progress=False))
+        parallel_s, parallel_cpu, parallel = _timed(lambda: sweeps(plan, seeds, quick=quick, jobs=jobs, progress=False))
         if not all(same_metrics(a, b) for a, b in zip(serial, parallel)):
             raise AssertionError(f"{label}: jobs=1 and jobs={jobs} gave different metrics")
         pairs.append((serial_s, parallel_s))
@@ -98,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="pairs of measurements per case (default: 3)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes to compare with one (default: 2)")
     parser.add_argument("--all", action="store_true", help="also time `repro all --quick` (about a minute a run)")
+    parser.add_argument(
+        "--all-full",
+        action="store_true",
+        help="also time `repro all` at full length, one pair (the sequential run takes tens of minutes)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
     args = parser.parse_args(argv)
     info = machine.describe()
@@ -106,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     results = [compare("sqrt, 4 seeds, quick", {"sqrt": None}, 4, args.jobs, args.repeats)]
     if args.all:
         results.append(compare("repro all, seed 0, quick", dict.fromkeys(names()), 1, args.jobs, args.repeats))
+    if args.all_full:
+        everything = dict.fromkeys(names())
+        results.append(compare("repro all, seed 0, full length", everything, 1, args.jobs, 1, quick=False))
     print()
     for r in results:
         print(
