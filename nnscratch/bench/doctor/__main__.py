@@ -4,9 +4,10 @@
 prints, per code, how many of the broken runs that demonstrate it the doctor named (recall),
 the share of healthy runs it raised any problem on (false alarms), and the wall-time ratio
 of ``fit`` with and without a Doctor at its default sampling interval. The tuning set
-(cases.py) is the one the thresholds were tuned on; the held-out set (heldout.py) was
-labelled before the doctor was run on it and is never used to tune it, so its figures
-estimate how the doctor does on runs it was not fitted to. Both are reported separately.
+(cases.py, and retired.py: held-out runs that moved there after a threshold changed) is the
+one the thresholds were tuned on; the held-out set (heldout.py) was labelled before the
+doctor was run on it and is never used to tune it, so its figures estimate how the doctor
+does on runs it was not fitted to. Both are reported separately.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ import nnscratch as ns
 from nnscratch.doctor import Doctor
 from nnscratch.optim import Adam
 
-from . import heldout
+from . import heldout, retired
 from .cases import CASES, Case, train
 
 # name -> (cases, the loop that runs one, a title)
 SETS: dict[str, tuple[list, Callable[..., Any], str]] = {
-    "tuning": (CASES + heldout.MOVED_TO_TUNING, heldout.train, "tuning set (thresholds tuned on it)"),
-    "heldout": (heldout.HELDOUT, heldout.train, "held-out set (labelled before the doctor saw it, never tuned on)"),
+    "tuning": (CASES + retired.RETIRED, train, "tuning set (thresholds tuned on it)"),
+    "heldout": (heldout.HELDOUT, train, "held-out set (labelled before the doctor saw it, never tuned on)"),
 }
 
 

@@ -28,6 +28,14 @@ class Case:
     build: Callable[[int], dict[str, Any]]
 
 
+@dataclass
+class Reported(Case):
+    """A case modelled on a kind of public report: ``source`` names it, ``why`` justifies ``expect``."""
+
+    source: str = ""
+    why: str = ""
+
+
 def _std(a: np.ndarray) -> np.ndarray:
     return (a - a.mean(0)) / a.std(0)
 
@@ -310,23 +318,46 @@ CASES: list[Case] = _broken() + _healthy()
 
 
 def train(case: Case, seed: int = 0, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
-    """Run one case with a hand-written loop calling ``callbacks``; return its set-up."""
+    """Run one case with a hand-written loop calling ``callbacks``; return its set-up.
+
+    The set-up's keys say how the loop runs: ``steps``; ``batch`` (rows drawn at random for each
+    batch, or every row when None); ``zero_grad`` (False: never) and ``accumulate`` (micro-batches
+    summed into one step on purpose). Optional keys express mistakes that the usual loop cannot:
+    ``order="sequential"``, consecutive batches in the data's stored order, the same order every
+    epoch (a data loader without shuffling); ``zero_grad_every=k``, ``zero_grad()`` only every k
+    optimizer steps (once per epoch when k is the number of batches in an epoch);
+    ``zero_grad_of``, a module whose ``zero_grad()`` is called instead of the optimizer's;
+    ``zero_grad_before_step``, gradients zeroed again between ``backward`` and ``step``;
+    ``scheduler``, a learning-rate scheduler stepped after every optimizer step.
+    """
     cfg = case.build(seed)
     model, X, y, loss, opt = cfg["model"], cfg["X"], cfg["y"], cfg["loss"], cfg["opt"]
     rng = np.random.default_rng(seed + 1000)
+    n, batch, every = len(X), cfg["batch"], cfg.get("zero_grad_every", 1)
+    zeroer, scheduler = cfg.get("zero_grad_of") or opt, cfg.get("scheduler")
     ctx = TrainingContext(model=model, loss_fn=loss, optimizer=opt, extra={"total_steps": cfg["steps"]})
     for cb in callbacks:
         cb.on_train_begin(ctx)
+    drawn = 0  # batches drawn so far, for the sequential order
     with np.errstate(all="ignore"):
         for step in range(cfg["steps"]):
-            if cfg["zero_grad"]:
-                opt.zero_grad()
+            if cfg["zero_grad"] and step % every == 0:
+                zeroer.zero_grad()
             for _ in range(cfg["accumulate"]):  # micro-batches summed into one step on purpose
-                rows = rng.choice(len(X), cfg["batch"], replace=False) if cfg["batch"] else slice(None)
+                if cfg.get("order") == "sequential":
+                    start = (drawn * (batch or n)) % n
+                    rows: Any = slice(start, start + (batch or n))
+                else:
+                    rows = rng.choice(n, batch, replace=False) if batch else slice(None)
+                drawn += 1
                 xb, yb = X[rows], y[rows]
                 value = loss(model(xb), yb)
                 model.backward(loss.backward())
+            if cfg.get("zero_grad_before_step"):
+                opt.zero_grad()
             opt.step()
+            if scheduler is not None:
+                scheduler.step()
             ctx.step, ctx.loss, ctx.x_batch, ctx.y_batch = step, value, xb, yb
             for cb in callbacks:
                 cb.on_step_end(ctx)
