@@ -21,6 +21,7 @@ from a hand-written loop, as :mod:`nnscratch.callbacks` shows.
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,9 @@ from .report import Report
 from .stats import Trace, first_nonfinite, probe_pass, update_ratios, weight_copies
 
 PROBE_COST = 4.0  # a probe's work over a training step's on as many rows (hooks and per-layer statistics)
+
+
+_ACCUMULATED = attrgetter("accumulated")  # backward passes in a parameter's .grad, read every step
 
 
 def _target_scale(y: Any) -> tuple[float, float]:
@@ -313,7 +317,7 @@ class Doctor(Callback):
             events["NON_FINITE"] = {"step": step, "tensor": tensor, "last_finite_loss": _last_finite(self.trace)}
         if "SHAPE_BROADCAST" not in events and getattr(self.loss_fn, "broadcasted", False):
             events["SHAPE_BROADCAST"] = {"step": step}
-        accumulated = max((p.accumulated for p in self._params), default=0)
+        accumulated = max(map(_ACCUMULATED, self._params), default=0)
         if "GRAD_ACCUMULATION" not in events and accumulated > self._last_accumulated >= 1:
             events["GRAD_ACCUMULATION"] = {
                 "step": step,
