@@ -124,8 +124,8 @@ class Doctor(Callback):
         self._gathered: list[tuple[Any, ...]] = []  # batches collected until the probe is full
         self._fixed: dict[str, float] = {}  # what depends on the probe targets alone, measured once
         self._probing = False  # the probe's own forward and loss calls are not training
-        self._x: Any = None  # the model's last training input
-        self._batch: tuple[Any, ...] | None = None  # (x, target, *loss_args) of the last loss call
+        self._x: Any = None  # the model's last training input, until the probe is gathered
+        self._batch: tuple[Any, ...] | None = None  # (x, target, *loss_args) of the last loss call, until then too
         self._loss: float | None = None
         self._total: int | None = None
         self._next_probe = 0
@@ -215,13 +215,20 @@ class Doctor(Callback):
             if len(self.problems) < 5:
                 self.problems.append(f"{type(exc).__name__}: {exc}")
 
+    # The training batch is kept only until the probe is gathered from it: holding on to every step's
+    # arrays would keep them alive a step longer and change how the run allocates its memory.
     def _on_forward(self, module: Module, x: Any, out: Any) -> None:
-        if not self._probing:
+        if not self._probing and self.probe is None:
             self._x = x
 
     def _on_loss(self, loss_fn: Any, inputs: tuple[Any, ...], value: Any) -> None:
-        if not self._probing:
-            self._loss, self._batch = value, (self._x, *inputs[1:])
+        if self._probing:
+            return
+        self._loss = value
+        if getattr(inputs[1], "ndim", 0):
+            self._batch_rows = len(inputs[1])
+        if self.probe is None:
+            self._batch = (self._x, *inputs[1:])
 
     def _on_error(self, error: BaseException) -> None:
         self._guarded(self._record_error, error)
@@ -235,8 +242,6 @@ class Doctor(Callback):
         trace.steps += 1
         trace.losses.append(float(self._loss) if isinstance(self._loss, (int, float)) else math.nan)
         self._check_events(step)
-        if self._batch is not None and hasattr(self._batch[1], "shape"):
-            self._batch_rows = len(self._batch[1])
         if self._before is not None:
             ratios = update_ratios(self.model, self._before)
             self._before = None
@@ -264,7 +269,7 @@ class Doctor(Callback):
             n = len(batch[0])
             columns = zip(*self._gathered)  # per-row arrays are stacked; anything else is taken from one batch
             stacked = tuple(xp.concatenate(c) if getattr(c[0], "shape", ())[:1] == (n,) else c[0] for c in columns)
-            self.probe, self._gathered = subsample(stacked, self.probe_size, self._rng), []
+            self.probe, self._gathered, self._x = subsample(stacked, self.probe_size, self._rng), [], None
 
     def _interval(self) -> int:
         """Steps until the next probe: ``every``, or as many as keep the probes' work within ``budget``.
