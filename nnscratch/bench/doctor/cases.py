@@ -72,6 +72,14 @@ def relative_targets(rng: np.random.Generator, tiny: float | None) -> tuple[np.n
     return X, y
 
 
+def named(cases: list[Any], name: str) -> Any:
+    """The case called ``name`` in ``cases`` (a KeyError if there is none)."""
+    for case in cases:
+        if case.name == name:
+            return case
+    raise KeyError(name)
+
+
 def run(model, X, y, loss, opt, steps=400, batch=None, zero_grad=True, accumulate=1):
     return dict(
         model=model, X=X, y=y, loss=loss, opt=opt, steps=steps, batch=batch, zero_grad=zero_grad, accumulate=accumulate

@@ -34,7 +34,7 @@ import nnscratch as ns
 from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 from nnscratch.schedulers import CosineAnnealingLR, StepLR
 
-from .cases import RelativeError, Reported, _mlp, _std, run
+from .cases import RelativeError, Reported, _mlp, _std, named, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -605,7 +605,4 @@ REJECTED: list[tuple[Reported, str]] = _rejected()
 
 def get(name: str) -> Reported:
     """The held-out case called ``name``."""
-    for case in HELDOUT:
-        if case.name == name:
-            return case
-    raise KeyError(name)
+    return named(HELDOUT, name)  # type: ignore[no-any-return]

@@ -24,7 +24,7 @@ import numpy as np
 import nnscratch as ns
 from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 
-from .cases import RelativeError, Reported, _mlp, _std, run
+from .cases import RelativeError, Reported, _mlp, _std, named, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -550,7 +550,4 @@ REJECTED: list[tuple[Reported, str]] = _rejected()
 
 def get(name: str) -> Reported:
     """The retired run called ``name``."""
-    for case in RETIRED:
-        if case.name == name:
-            return case
-    raise KeyError(name)
+    return named(RETIRED, name)  # type: ignore[no-any-return]
