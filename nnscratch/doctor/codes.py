@@ -29,6 +29,9 @@ class Thresholds:
     lr_small: float = 1e-5  # LR_TOO_SMALL: early update-to-weight ratio below this...
     stuck_level: float = 0.5  # ...while the loss is above this fraction of predicting the mean,
     lr_slow: float = 1e-4  # ...or below this while the loss is still falling fast when the run ends
+    # ...or a schedule cut the rate below this fraction of its starting value (median over the second half)
+    # while the loss, not fitted, stalled
+    lr_cut: float = 1e-3
     still_falling: float = 0.6  # "falling fast": the last fifth of the run cut the loss to below this fraction
     lr_large: float = 1e-1  # LR_TOO_LARGE: early update-to-weight ratio above this, with an unstable loss
     unstable: float = 3.0  # LR_TOO_LARGE: probe loss rose to this multiple of its best so far...

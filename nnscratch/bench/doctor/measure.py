@@ -5,7 +5,8 @@ trains each run with no Doctor attached and measures, on all its rows rather tha
 what the codes' definitions speak of: the loss against the mean predictor's and 0's, the
 predictions' spread against the targets', the share of dead and of always-on ReLU units, the
 signal's spread through the hidden layers (activations forward, gradients backward), the
-update-to-weight ratio over the first half of the run, the largest number of backward passes a
+update-to-weight ratio over the first half of the run, the optimizer's learning rate over the
+second half against its first, the largest number of backward passes a
 gradient held at a step, whether the loss broadcast, and the first non-finite loss. It then lists
 the codes whose definitions (docs/reference/doctor.md, with the default
 :class:`~nnscratch.doctor.Thresholds`) these numbers meet. Nothing of the doctor runs: only
@@ -72,6 +73,7 @@ class Measurement:
     losses: list[float] = field(default_factory=list)  # the training loss per step
     update_ratio: list[float] = field(default_factory=list)  # per step: largest ||dW|| / ||W|| over Linear layers
     accumulated: list[int] = field(default_factory=list)  # per step: most backward passes a gradient held
+    lr: list[float] = field(default_factory=list)  # per step: the optimizer's largest learning rate, before the step
     broadcast: bool = False
 
     def rel(self, probe: Probe) -> float:
@@ -118,6 +120,11 @@ class Measurement:
         first = [r for r in self.update_ratio[: max(1, self.steps // 2)] if math.isfinite(r)]
         return (median(first), max(first)) if first else (math.nan, math.nan)
 
+    def rate_cut(self) -> float:
+        """The median learning rate over the second half of the run over the first step's (1: no schedule)."""
+        late = self.lr[len(self.lr) // 2 :]
+        return median(late) / self.lr[0] if late and self.lr[0] > 0 else math.nan
+
     def spread_ratio(self, which: int) -> float:
         """The predictions' spread over the targets' at probe ``which``."""
         return self.probes[which].pred_spread / self.target_spread if self.target_spread > 0 else math.nan
@@ -146,8 +153,10 @@ class Measurement:
         nonfinite = self.nonfinite_step is not None
         if peak > th.lr_large and (self.rise > th.unstable or nonfinite):
             codes.append("LR_TOO_LARGE")
-        elif (typical < th.lr_small and final > th.stuck_level) or (
-            typical < th.lr_slow and final > th.fit_ok and self.late_fall < th.still_falling
+        elif (
+            (typical < th.lr_small and final > th.stuck_level)
+            or (typical < th.lr_slow and final > th.fit_ok and self.late_fall < th.still_falling)
+            or (self.rate_cut() < th.lr_cut and final > th.fit_ok and self.gain < th.plateau_gain)
         ):
             codes.append("LR_TOO_SMALL")
         end = self.probes[-1]
@@ -184,7 +193,8 @@ class Measurement:
             f"rise {self.rise:.3g}, late fall {self.late_fall:.2g}); 0/mean {self.zero_loss / self.baseline:.3g}; "
             f"pred/target spread {self.spread_ratio(-1):.3g}; dead {dead:.0%}; "
             f"act {start.act_ratio:.3g}->{end.act_ratio:.3g}, grad {start.grad_ratio:.3g}->{end.grad_ratio:.3g}; "
-            f"update {typical:.2g} (peak {peak:.2g}); tail {end.tail:.0%}; acc max {max(self.accumulated)}; "
+            f"update {typical:.2g} (peak {peak:.2g}); rate cut to {self.rate_cut():.2g}; tail {end.tail:.0%}; "
+            f"acc max {max(self.accumulated)}; "
             f"input RMS {self.input_rms[0]:.3g}/{self.input_rms[1]:.3g}; target |mean| {self.target_scale[0]:.3g} "
             f"std {self.target_scale[1]:.3g}; non-finite at {self.nonfinite_step}"
         )
@@ -225,10 +235,16 @@ class _Measure(Callback):
             self.m.baseline = self._loss(mean, y)
             self.m.zero_loss = self._loss(np.zeros_like(pred), y)
         self.before = [lin.W.data.copy() for lin in self.linears]
+        self.m.lr.append(self.rate())
         self.m.probes.append(self.probe(-1))
+
+    def rate(self) -> float:
+        return max(float(g["lr"]) for g in self.cfg["opt"].param_groups)
 
     def on_step_end(self, ctx: Any) -> None:
         m = self.m
+        if ctx.step < m.steps - 1:
+            m.lr.append(self.rate())  # a scheduler has already set the next step's rate
         m.losses.append(float(ctx.loss))
         m.broadcast = m.broadcast or bool(getattr(ctx.loss_fn, "broadcasted", False))
         m.accumulated.append(max(p.accumulated for p in self.params))
