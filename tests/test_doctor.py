@@ -374,3 +374,76 @@ def test_trivial_solution_names_the_loss_that_rewards_predicting_zero():
     assert "predicting 0" in f.message and "|y|" in f.message
     constant = [g for g in report.problems if g.code == "CONSTANT_OUTPUT"]
     assert all("TRIVIAL_SOLUTION" in g.caused_by for g in constant)  # the constant output is that answer
+
+
+def _teacher(seed, n=512, d=4):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = np.tanh(X @ rng.standard_normal((d, 8))) @ rng.standard_normal((8, 1))
+    return X, (y - y.mean()) / y.std()
+
+
+def _hand_loop(net, X, y, loss_fn, opt, steps, batch, scheduler=None, seed=0):
+    rng = np.random.default_rng(seed)
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            rows = rng.choice(len(X), batch, replace=False)
+            opt.zero_grad()
+            loss_fn(net(X[rows]), y[rows])
+            net.backward(loss_fn.backward())
+            opt.step()
+            if scheduler is not None:
+                scheduler.step()
+
+
+@pytest.mark.parametrize("gamma", [0.1, 0.5])
+def test_a_schedule_that_cut_the_rate_to_nothing_is_lr_too_small(gamma):
+    """StepLR stepped every batch (epochs meant): the rate vanishes long before the network fits.
+    The same schedule with a mild gamma keeps learning and must not be flagged."""
+    X, y = _teacher(5)
+    net = ns.MLP([4, 32, 32, 1], rng=5)
+    opt = SGD(net.parameters(), lr=0.01, momentum=0.9)
+    step_lr = ns.schedulers.StepLR(opt, step_size=10 if gamma < 0.5 else 200, gamma=gamma)
+    doctor = Doctor(net, ns.MSELoss(), opt)
+    _hand_loop(net, X, y, doctor.loss_fn, opt, 400, 32, step_lr)
+    report = doctor.report()
+    assert report.trace.first_lr == 0.01
+    if gamma < 0.5:
+        finding = next(f for f in report.findings if f.code == "LR_TOO_SMALL")
+        assert finding.evidence["rate_over_start"] < 1e-20 and "learning rate was" in finding.message, str(report)
+    else:
+        assert "LR_TOO_SMALL" not in report.codes, str(report)
+
+
+def _randn_softplus(seed):
+    X, y = _teacher(seed, 256, 5)
+    net = ns.MLP([5, 100, 100, 100, 100, 1], rng=seed, activation="softplus", init=ns.init.normal(1.0))
+    return X, y, net, SGD(net.parameters(), lr=1e-4)
+
+
+def test_a_run_that_diverges_before_the_first_probe_is_measured_on_its_starting_weights():
+    X, y, net, opt = _randn_softplus(0)
+    start = [p.data.copy() for p in net.parameters()]
+    doctor = Doctor(net, ns.MSELoss(), opt)
+    _hand_loop(net, X, y, doctor.loss_fn, opt, 20, 32)
+    report = doctor.report()
+    assert {"EXPLODING_SIGNAL", "NON_FINITE"} <= set(report.codes), str(report)
+    first = report.trace.snapshots[0]
+    assert first.step == -1 and np.isfinite(first.loss) and first.lr == 1e-4
+    assert "the run then diverged" in next(f for f in report.findings if f.code == "EXPLODING_SIGNAL").message
+    # The doctor measured the starting weights and put the diverged ones back: training is as without it.
+    X, y, plain, opt = _randn_softplus(0)
+    _hand_loop(plain, X, y, ns.MSELoss(), opt, 20, 32)
+    for p, q, s in zip(net.parameters(), plain.parameters(), start):
+        np.testing.assert_array_equal(p.data, q.data)
+        assert not np.array_equal(p.data, s, equal_nan=True)
+
+
+def test_fit_guard_stops_before_the_first_probe_and_the_report_still_measures_the_start():
+    X, y, net, opt = _randn_softplus(1)
+    doctor = Doctor(net, ns.MSELoss(), opt)
+    with pytest.raises(NonFiniteError), np.errstate(all="ignore"):
+        ns.fit(net, X, y, doctor.loss_fn, opt, epochs=2, batch_size=32, rng=1, progress=False)
+    report = doctor.report()
+    assert {"EXPLODING_SIGNAL", "NON_FINITE"} <= set(report.codes), str(report)
+    assert report.trace.snapshots[0].step == -1

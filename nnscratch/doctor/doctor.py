@@ -118,6 +118,7 @@ class Doctor(Callback):
         self.problems: list[str] = []  # measurements that failed (the doctor never raises)
         self._removers: list[Any] = []
         self._before: dict[str, Any] | None = None  # weights at the last probe, to measure the next update
+        self._initial: list[tuple[Any, Any]] | None = None  # (parameter, starting values) until the first probe
         self._last_accumulated = 0
         self._y_scale: tuple[float, float] | None = None
         self._params: list = []
@@ -183,6 +184,14 @@ class Doctor(Callback):
             self._sample(-1)
         else:  # no probe yet: still measure the first update, where a too-large step does its damage
             self._before = weight_copies(self.model)
+            # ...and keep the starting weights, to measure them should the run diverge before the first probe
+            self._initial = [(p, p.data.copy()) for p in self.model.parameters()]
+        self.trace.first_lr = self._rate()
+
+    def _rate(self) -> float:
+        """The optimizer's largest learning rate now (NaN for an optimizer without ``param_groups``)."""
+        groups = getattr(self.optimizer, "param_groups", None) or [{}]
+        return max(float(g.get("lr", math.nan)) for g in groups)
 
     # --- the Callback protocol: fit(callbacks=[Doctor()]) attaches it ---------------------------------------
 
@@ -260,16 +269,40 @@ class Doctor(Callback):
     def _gather(self) -> None:
         """Collect the first training batches until they hold ``probe_size`` rows."""
         batch, self._batch = self._batch, None
-        if batch is None or batch[0] is None or len(batch[0]) != len(batch[1]):
+        if not _usable(batch):
             return
-        self._gathered.append(tuple(a.copy() if hasattr(a, "copy") else a for a in batch))
+        self._gathered.append(tuple(a.copy() if hasattr(a, "copy") else a for a in batch))  # type: ignore[union-attr]
         rows = sum(len(b[0]) for b in self._gathered)
         if rows >= self.probe_size or len(self._gathered) >= 64:
-            xp = get_array_module(batch[0])
-            n = len(batch[0])
-            columns = zip(*self._gathered)  # per-row arrays are stacked; anything else is taken from one batch
-            stacked = tuple(xp.concatenate(c) if getattr(c[0], "shape", ())[:1] == (n,) else c[0] for c in columns)
-            self.probe, self._gathered, self._x = subsample(stacked, self.probe_size, self._rng), [], None
+            self._probe_from_gathered()
+
+    def _probe_from_gathered(self) -> None:
+        """The probe: up to ``probe_size`` rows of the batches gathered so far, stacked."""
+        xp, n = get_array_module(self._gathered[-1][0]), len(self._gathered[-1][0])
+        columns = zip(*self._gathered)  # per-row arrays are stacked; anything else is taken from one batch
+        stacked = tuple(xp.concatenate(c) if getattr(c[0], "shape", ())[:1] == (n,) else c[0] for c in columns)
+        self.probe, self._gathered, self._x = subsample(stacked, self.probe_size, self._rng), [], None
+
+    def _measure_start(self) -> None:
+        """A run that went non-finite before its first probe: measure the weights it started from, on the
+        rows it trained on so far, as the probe before training (the signal's growth is seen there)."""
+        if self.trace.snapshots or self._initial is None:
+            return
+        if self.probe is None:
+            if _usable(self._batch):
+                self._gathered.append(self._batch)  # type: ignore[arg-type]
+                self._batch = None
+            if not self._gathered:
+                return
+            self._probe_from_gathered()
+        now = [(p, p.data) for p, _ in self._initial]
+        try:
+            for p, start in self._initial:
+                p.data = start
+            self._sample(-1, measure_update=False)
+        finally:
+            for p, data in now:
+                p.data = data
 
     def _interval(self) -> int:
         """Steps until the next probe: ``every``, or as many as keep the probes' work within ``budget``.
@@ -296,7 +329,9 @@ class Doctor(Callback):
             snap = probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed)
         finally:
             self._probing = False
+        snap.lr = self._rate()
         self.trace.snapshots.append(snap)
+        self._initial = None
         self._before = weight_copies(self.model) if measure_update else None
         interval = self._interval()
         self._next_probe = 0 if step < 0 else (step // interval + 1) * interval  # at multiples of the interval
@@ -308,6 +343,7 @@ class Doctor(Callback):
                 "tensor": f"{getattr(error, 'kind', '')} {getattr(error, 'tensor', '')}".strip() or str(error),
                 "last_finite_loss": _last_finite(self.trace),
             }
+            self._measure_start()
 
     def _check_events(self, step: int) -> None:
         """The per-step checks: O(1) each (a float and one attribute per parameter)."""
@@ -320,6 +356,7 @@ class Doctor(Callback):
             finally:
                 self._probing = False
             events["NON_FINITE"] = {"step": step, "tensor": tensor, "last_finite_loss": _last_finite(self.trace)}
+            self._measure_start()
         if "SHAPE_BROADCAST" not in events and getattr(self.loss_fn, "broadcasted", False):
             events["SHAPE_BROADCAST"] = {"step": step}
         accumulated = max(map(_ACCUMULATED, self._params), default=0)
@@ -366,6 +403,11 @@ class Doctor(Callback):
             "The doctor saw no training batch (the loss was never called on the model's output), so it measured "
             "nothing per layer: pass probe=(X, y) to Doctor."
         )
+
+
+def _usable(batch: tuple[Any, ...] | None) -> bool:
+    """A training batch whose inputs and targets have as many rows: what a probe can be made of."""
+    return batch is not None and batch[0] is not None and len(batch[0]) == len(batch[1])
 
 
 def _last_finite(trace: Trace) -> float:

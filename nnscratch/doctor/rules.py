@@ -172,9 +172,15 @@ def signal(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     out = []
     ratios = [signal_ratios(s) for s in snaps]
     when = -1
-    if snaps[-1].relative_loss > th.fit_ok and not any(r < th.vanishing or r > th.exploding for r in ratios[-1]):
+    # (not "> fit_ok": a run that ended in NaN did not fit either)
+    if not snaps[-1].relative_loss < th.fit_ok and not any(r < th.vanishing or r > th.exploding for r in ratios[-1]):
         when = 0  # recovered by the end, but the run did not fit: report the signal at the start
     act, grad = ratios[when]
+    later = (
+        "at the start (the run then diverged)"
+        if not math.isfinite(snaps[-1].relative_loss)
+        else "at the start (it later recovered, but the run did not fit)"
+    )
     n_hidden = len(snaps[-1].linears()) - 1
     for code, bad, word in (
         ("VANISHING_SIGNAL", lambda r: r < th.vanishing, "shrink"),
@@ -190,7 +196,7 @@ def signal(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
                 (
                     f"The {' and the '.join(which)} {word} by a factor of "
                     f"{act if which[0] == 'activations' else grad:.3g} across the {n_hidden} hidden layers "
-                    f"{'at the end' if when == -1 else 'at the start (it later recovered, but the run did not fit)'} "
+                    f"{'at the end' if when == -1 else later} "
                     f"(at the start: activations {ratios[0][0]:.3g}, gradients {ratios[0][1]:.3g}), so the deep layers "
                     "receive almost no information about the input, or the early layers almost no gradient."
                 ),
@@ -231,13 +237,21 @@ def constant_output(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     ]
 
 
+def second_half_gain(snaps: list[Snapshot]) -> float:
+    """How much the best probe loss improved over the second half of the probes, relative (NaN: too few)."""
+    if len(snaps) < 2:
+        return math.nan
+    half = len(snaps) // 2
+    early = min(s.loss for s in snaps[: half + 1])
+    late = min(s.loss for s in snaps[half:])
+    return (early - late) / early if early > 0 else 0.0
+
+
 def plateau(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
     if len(snaps) < 4:
         return []
     half = len(snaps) // 2
-    early = min(s.loss for s in snaps[: half + 1])
-    late = min(s.loss for s in snaps[half:])
-    gain = (early - late) / early if early > 0 else 0.0
+    gain = second_half_gain(snaps)
     level = snaps[-1].relative_loss
     stalled = gain < th.plateau_gain and level > th.plateau_level
     if not (stalled or (level > th.near_mean and gain < th.near_mean_gain)):
@@ -310,31 +324,53 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
     level, fall = snaps[-1].relative_loss, late_fall(snaps)
     stuck = typical < th.lr_small and level > th.stuck_level
     cut_short = typical < th.lr_slow and level > th.fit_ok and fall < th.still_falling
-    if (stuck or cut_short) and not dead_layer:
-        return [
-            finding(
-                "LR_TOO_SMALL",
-                (
-                    f"Each step changes the weights by only {typical:.2g} of their size (healthy runs: about 1e-3), "
-                    f"and the loss is still {level:.3g} x that of predicting the mean"
-                    + (
-                        "."
-                        if stuck
-                        else f", though falling fast: the last fifth of the run cut it to {fall:.2g} of what "
-                        "it was. The run ends long before it converges."
-                    )
-                ),
-                {
-                    "update_ratio": typical,
-                    "threshold": th.lr_small if stuck else th.lr_slow,
-                    "loss_over_mean_predictor": level,
-                    "late_fall": fall,
-                    "threshold_late_fall": th.still_falling,
-                },
-                step=0,
+    cut = rate_cut(trace)
+    # A schedule that cut the rate to almost nothing while the loss, unfitted, stalls (a scheduler stepped
+    # every batch where every epoch was meant): the early updates were healthy, the late ones are not.
+    stopped = cut < th.lr_cut and level > th.fit_ok and second_half_gain(snaps) < th.plateau_gain
+    if dead_layer or not (stuck or cut_short or stopped):
+        return []
+    if stuck or cut_short:
+        what = f"Each step changes the weights by only {typical:.2g} of their size (healthy runs: about 1e-3), " + (
+            f"and the loss is still {level:.3g} x that of predicting the mean"
+            + (
+                "."
+                if stuck
+                else f", though falling fast: the last fifth of the run cut it to {fall:.2g} of what "
+                "it was. The run ends long before it converges."
             )
-        ]
-    return []
+        )
+    else:
+        what = (
+            f"Over the second half of the run the learning rate was {cut:.2g} of its starting value, and the loss "
+            f"stalled at {level:.3g} x that of predicting the mean: the updates have all but stopped long before "
+            "the network fitted. A schedule that cuts the rate this far (a scheduler stepped every batch where "
+            "every epoch was meant?) ends the training early."
+        )
+    return [
+        finding(
+            "LR_TOO_SMALL",
+            what,
+            {
+                "update_ratio": typical,
+                "threshold": th.lr_small if stuck else th.lr_slow,
+                "loss_over_mean_predictor": level,
+                "late_fall": fall,
+                "threshold_late_fall": th.still_falling,
+                "rate_over_start": cut,
+                "threshold_rate_cut": th.lr_cut,
+            },
+            step=0,
+        )
+    ]
+
+
+def rate_cut(trace: Trace) -> float:
+    """The optimizer's median learning rate at the probes of the second half over its rate at the start
+    (NaN when not known)."""
+    snaps = trace.snapshots
+    late = [s.lr for s in snaps[len(snaps) // 2 :] if math.isfinite(s.lr)]
+    return median(late) / trace.first_lr if late and trace.first_lr > 0 else math.nan
 
 
 def late_fall(snaps: list[Snapshot]) -> float:

@@ -65,6 +65,7 @@ class Snapshot:
     target_shape: tuple[int, ...] = ()
     zero_loss: float = math.nan  # the loss of predicting 0 for every row (a relative error rewards it)
     update_ratio: dict[str, float] = field(default_factory=dict)  # filled in one step later
+    lr: float = math.nan  # the optimizer's largest learning rate after this step (what the next step uses)
 
     @property
     def relative_loss(self) -> float:
@@ -87,6 +88,7 @@ class Trace:
     steps: int = 0  # optimizer steps seen
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> evidence, first occurrence
     first_update: dict[str, float] = field(default_factory=dict)  # largest update ratios before the first probe
+    first_lr: float = math.nan  # the optimizer's largest learning rate when the doctor attached
     probe_rows: int = 0  # rows in the probe batch
 
 
