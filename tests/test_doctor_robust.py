@@ -121,3 +121,19 @@ def test_fixes_are_one_ordered_list_without_contradictions():
     assert any("raise the learning rate" in f for f in fixes)
     assert not any("lower the learning rate" in f for f in fixes)
     assert "What to do, in order:\n  1. " in str(report)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.floats(0, 1e6), st.floats(-1e3, 1e3), st.sampled_from([math.nan, math.inf]))),
+    st.sampled_from([0.0, 1e-3, 0.5]),
+)
+def test_loss_rise_is_the_largest_loss_over_the_best_before_it(losses, floor):
+    from nnscratch.doctor.rules import _rise
+
+    if not all(math.isfinite(v) for v in losses):
+        expected = math.inf
+    else:  # each loss over the smallest one before it, that best counted as at least ``floor``
+        bests = [max(min(losses[:i]), floor) for i in range(1, len(losses))]
+        expected = max([1.0, *(v / b for v, b in zip(losses[1:], bests) if b > 0)])
+    assert _rise(losses, floor) == expected

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from statistics import median
 
+import numpy as np
+
 from .codes import Thresholds, finding
 from .report import Finding
 from .stats import Snapshot, Trace
@@ -387,14 +389,13 @@ def _rise(losses: list[float], floor: float = 0.0) -> float:
     A best below ``floor`` counts as ``floor``: a run that reached a tiny fraction of the mean
     predictor's loss and then wobbles is not overshooting.
     """
-    best, rise = math.inf, 1.0
-    for v in losses:
-        if not math.isfinite(v):
-            return math.inf
-        if best < math.inf and max(best, floor) > 0:
-            rise = max(rise, v / max(best, floor))
-        best = min(best, v)
-    return rise
+    a = np.asarray(losses, dtype=np.float64)
+    if not np.isfinite(a).all():
+        return math.inf
+    best = np.maximum(np.minimum.accumulate(a)[:-1], floor)  # the best before each later loss
+    with np.errstate(over="ignore"):  # a ratio beyond the float range is inf, as in plain Python
+        ratios = a[1:][best > 0] / best[best > 0]
+    return max(1.0, float(ratios.max())) if ratios.size else 1.0
 
 
 def heavy_tail(snaps: list[Snapshot], th: Thresholds) -> list[Finding]:
