@@ -35,7 +35,7 @@ from ..rng import as_generator
 from . import rules
 from .codes import Thresholds, finding, order
 from .report import Report
-from .stats import Trace, first_nonfinite, probe_pass, update_ratios, weight_copies
+from .stats import Trace, first_nonfinite, leaves, probe_pass, update_ratios, weight_copies
 
 PROBE_COST = 4.0  # a probe's work over a training step's on as many rows (hooks and per-layer statistics)
 
@@ -122,6 +122,7 @@ class Doctor(Callback):
         self._last_accumulated = 0
         self._y_scale: tuple[float, float] | None = None
         self._params: list = []
+        self._structure: tuple[list, list] | None = None
         self._gathered: list[tuple[Any, ...]] = []  # batches collected until the probe is full
         self._fixed: dict[str, float] = {}  # what depends on the probe targets alone, measured once
         self._probing = False  # the probe's own forward and loss calls are not training
@@ -154,6 +155,8 @@ class Doctor(Callback):
         self.detach()
         self.model, self.loss_fn, self.optimizer, self._total = model, loss_fn, optimizer, total_steps
         self._params = optimizer.parameters() if callable(getattr(optimizer, "parameters", None)) else []
+        # The model's layers and parameters, looked up once: a probe and an update measurement use them.
+        self._structure = (leaves(model), model.parameters())
         self._removers = [
             model.register_forward_hook(self._on_forward),
             loss_fn.register_forward_hook(self._on_loss),
@@ -183,10 +186,14 @@ class Doctor(Callback):
         if self.probe is not None and not self.trace.snapshots:
             self._sample(-1)
         else:  # no probe yet: still measure the first update, where a too-large step does its damage
-            self._before = weight_copies(self.model)
+            self._before = weight_copies(self.model, self._leaf_list)
             # ...and keep the starting weights, to measure them should the run diverge before the first probe
             self._initial = [(p, p.data.copy()) for p in self.model.parameters()]
         self.trace.first_lr = self._rate()
+
+    @property
+    def _leaf_list(self) -> list | None:
+        return self._structure[0] if self._structure else None
 
     def _rate(self) -> float:
         """The optimizer's largest learning rate now (NaN for an optimizer without ``param_groups``)."""
@@ -252,13 +259,13 @@ class Doctor(Callback):
         trace.losses.append(float(self._loss) if isinstance(self._loss, (int, float)) else math.nan)
         self._check_events(step)
         if self._before is not None:
-            ratios = update_ratios(self.model, self._before)
+            ratios = update_ratios(self.model, self._before, self._leaf_list)
             self._before = None
             if trace.snapshots:
                 trace.snapshots[-1].update_ratio = ratios
             else:  # until the probe is gathered, keep each layer's largest update, measured every step
                 trace.first_update = {k: max(v, trace.first_update.get(k, v)) for k, v in ratios.items()}
-                self._before = weight_copies(self.model)
+                self._before = weight_copies(self.model, self._leaf_list)
         if self.probe is None:
             self._gather()
         if self.probe is not None and (not trace.snapshots or step >= self._next_probe):
@@ -326,13 +333,13 @@ class Doctor(Callback):
             self._y_scale = _target_scale(y)
         self._probing = True
         try:
-            snap = probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed)
+            snap = probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed, self._structure)
         finally:
             self._probing = False
         snap.lr = self._rate()
         self.trace.snapshots.append(snap)
         self._initial = None
-        self._before = weight_copies(self.model) if measure_update else None
+        self._before = weight_copies(self.model, self._leaf_list) if measure_update else None
         interval = self._interval()
         self._next_probe = 0 if step < 0 else (step // interval + 1) * interval  # at multiples of the interval
 

@@ -106,7 +106,8 @@ def rms(a: Any) -> float:
     return (float(flat @ flat) / flat.size) ** 0.5
 
 
-def _leaves(model: Module) -> list[tuple[str, Module]]:
+def leaves(model: Module) -> list[tuple[str, Module]]:
+    """The model's leaf modules (those without children) with their names, in forward order."""
     return [(name or type(m).__name__, m) for name, m in model.named_modules() if not any(m.named_children())]
 
 
@@ -127,7 +128,14 @@ def _forward_stats(name: str, module: Module, x: Any, out: Any, known: tuple[Any
 
 
 def probe_pass(
-    model: Module, loss_fn: Any, X: Any, y: Any, step: int, loss_args: tuple = (), fixed: dict[str, float] | None = None
+    model: Module,
+    loss_fn: Any,
+    X: Any,
+    y: Any,
+    step: int,
+    loss_args: tuple = (),
+    fixed: dict[str, float] | None = None,
+    structure: tuple[list[tuple[str, Module]], list[Any]] | None = None,
 ) -> Snapshot:
     """Run ``X`` forward and backward through ``model`` with recording hooks; training state is kept.
 
@@ -135,6 +143,7 @@ def probe_pass(
     ``loss_args``: extra arguments of a loss called as ``loss_fn(pred, y, *loss_args)``.
     ``fixed``: a dict kept between probes of the same (X, y) batch; what depends on the targets
     alone (the losses of predicting their mean and 0, their spread) is measured once into it.
+    ``structure``: the model's ``(leaves(model), model.parameters())``, when the caller keeps them.
     """
     records: list[LayerStats] = []
     by_module: dict[int, LayerStats] = {}
@@ -152,11 +161,10 @@ def probe_pass(
     def on_backward(module: Module, grad_out: Any, grad_in: Any) -> None:
         by_module[id(module)].grad_rms = rms(grad_out)
 
-    leaves = _leaves(model)
-    names = {id(m): name for name, m in leaves}
-    removers = [m.register_forward_hook(on_forward) for _, m in leaves]
-    removers += [m.register_backward_hook(on_backward) for _, m in leaves if isinstance(m, Linear)]
-    params = model.parameters()
+    leaf_list, params = structure or (leaves(model), model.parameters())
+    names = {id(m): name for name, m in leaf_list}
+    removers = [m.register_forward_hook(on_forward) for _, m in leaf_list]
+    removers += [m.register_backward_hook(on_backward) for _, m in leaf_list if isinstance(m, Linear)]
     try:
         with grads_aside(params), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # a broadcasting loss warns on every call; training already did
@@ -215,15 +223,17 @@ def _tail_share(per_row: Any) -> float:
     return float(top.sum()) / total
 
 
-def weight_copies(model: Module) -> dict[str, Any]:
-    """Copies of every Linear's weight matrix, to measure the next update's size."""
-    return {name: m.W.data.copy() for name, m in _leaves(model) if isinstance(m, Linear)}
+def weight_copies(model: Module, leaf_list: list[tuple[str, Module]] | None = None) -> dict[str, Any]:
+    """Copies of every Linear's weight matrix, to measure the next update's size (``leaf_list``: ``leaves(model)``)."""
+    return {name: m.W.data.copy() for name, m in leaf_list or leaves(model) if isinstance(m, Linear)}
 
 
-def update_ratios(model: Module, before: dict[str, Any]) -> dict[str, float]:
+def update_ratios(
+    model: Module, before: dict[str, Any], leaf_list: list[tuple[str, Module]] | None = None
+) -> dict[str, float]:
     """||W_now - W_before|| / ||W_before|| for each Linear (the update-to-weight ratio)."""
     ratios = {}
-    for name, m in _leaves(model):
+    for name, m in leaf_list or leaves(model):
         if name in before and isinstance(m, Linear):  # weight_copies keeps the Linears' weights
             xp = get_array_module(m.W.data)
             norm = float(xp.linalg.norm(before[name]))
@@ -252,9 +262,9 @@ def first_nonfinite(model: Module, X: Any | None, y: Any | None) -> str | None:
         if not seen and not bool(get_array_module(out).isfinite(out).all()):
             seen.append(f"output of layer {names[id(module)]} ({type(module).__name__})")
 
-    leaves = _leaves(model)
-    names = {id(m): name for name, m in leaves}
-    removers = [m.register_forward_hook(hook) for _, m in leaves]
+    leaf_list = leaves(model)
+    names = {id(m): name for name, m in leaf_list}
+    removers = [m.register_forward_hook(hook) for _, m in leaf_list]
     try:
         with np.errstate(all="ignore"):
             model(X)
