@@ -38,13 +38,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m nnscratch.bench.doctor.overhead", description=__doc__.split("\n\n")[1].replace("``", "")
     )
     parser.add_argument("--full", action="store_true", help="also time the sqrt reproduction at full length")
-    parser.add_argument("--repeats", type=int, default=5, help="pairs per measurement (default: 5)")
+    parser.add_argument("--repeats", type=int, default=21, help="pairs per measurement of fit (default: 21)")
+    parser.add_argument(
+        "--repro-repeats", type=int, default=5, help="pairs per measurement of the quick reproduction (default: 5)"
+    )
     parser.add_argument("--scenario", default="sqrt", help="the reproduction to time (default: sqrt)")
     args = parser.parse_args(argv)
     plain, doctored, ratio = overhead(args.repeats)
     print(f"fit 4-64-64-1, 640 steps:        {plain:7.3f} s -> {doctored:7.3f} s, paired ratio {ratio:.3f}")
     for quick in (True, False) if args.full else (True,):
-        plain, doctored, ratio = repro_ratio(args.scenario, quick, args.repeats if quick else 1)
+        plain, doctored, ratio = repro_ratio(args.scenario, quick, args.repro_repeats if quick else 1)
         form = "quick" if quick else "full length"
         print(
             f"repro {args.scenario} failure, {form:11s}: {plain:7.3f} s -> {doctored:7.3f} s, paired ratio {ratio:.3f}"
