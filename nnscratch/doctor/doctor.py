@@ -6,16 +6,16 @@ gradient holds at an optimizer step (``Parameter.accumulated``), and every layer
 activations and gradients through the modules' hooks.
 
 Cost: every step it reads the loss and two attributes per parameter (O(1) each); every
-``every`` steps it runs the probe batch forward and backward once and copies the weight
-matrices, to measure the next update's size. Use it with ``fit``::
+``every`` steps (by default as often as 3% of the run's work allows) it runs the probe batch
+forward and backward once and copies the weight matrices, to measure the next update's size.
+Attach it before training, in ``fit`` or any hand-written loop::
 
-    doctor = Doctor(net)
-    fit(net, X, y, loss, opt, epochs=20, batch_size=32, callbacks=[doctor], guard=False)
+    doctor = Doctor(net, loss_fn, opt)
+    fit(net, X, y, loss_fn, opt, epochs=20, batch_size=32)
     print(doctor.report())
 
-(``guard=False`` lets the doctor see a NaN: ``fit``'s guard would stop first. With the
-guard on, pass the caught ``NonFiniteError`` to ``report(error=...)``.) Or call its hooks
-from a hand-written loop, as :mod:`nnscratch.callbacks` shows.
+If ``fit``'s guard stops a diverging run, the doctor gets its error before it is raised, and
+the report names the step and the tensor.
 """
 
 from __future__ import annotations
