@@ -43,7 +43,7 @@ def test_heldout_set_is_labelled_and_apart_from_the_tuning_and_retired_runs():
 
 def test_retired_runs_are_labelled_and_all_in_the_tuning_set():
     names = [c.name for c in retired.RETIRED]
-    assert len(names) == len(set(names)) == 30
+    assert len(names) == len(set(names)) == 61
     assert set(retired.MOVED) <= set(names)
     assert not set(names) & {c.name for c in CASES}
     check_labelled(retired.RETIRED, retired.REJECTED)
@@ -95,7 +95,7 @@ def test_sequential_order_walks_the_data_in_its_stored_order():
 
 
 def test_zero_grad_of_a_submodule_leaves_the_rest_accumulating():
-    case = heldout.get("zero-grad-on-the-encoder-only")
+    case = retired.get("zero-grad-on-the-encoder-only")
     head = []
 
     class Head(Callback):
@@ -108,7 +108,7 @@ def test_zero_grad_of_a_submodule_leaves_the_rest_accumulating():
 
 
 def test_zero_grad_before_step_leaves_the_weights_as_they_were():
-    case = heldout.get("zero-grad-between-backward-and-step")
+    case = retired.get("zero-grad-between-backward-and-step")
     before = [p.data.copy() for p in case.build(0)["model"].parameters()]
     rec = Record()
     cfg = train(case, 0, [rec])
@@ -119,7 +119,7 @@ def test_zero_grad_before_step_leaves_the_weights_as_they_were():
 
 def test_a_scheduler_in_the_set_up_steps_after_every_optimizer_step():
     rec = Record()
-    cfg = train(heldout.get("step-lr-stepped-every-batch"), 0, [rec])
+    cfg = train(retired.get("step-lr-stepped-every-batch"), 0, [rec])
     lr0 = cfg["scheduler"].base_lrs[0]
     assert rec.lr[:25] == pytest.approx([lr0] * 9 + [lr0 * 0.1] * 10 + [lr0 * 0.01] * 6)
 
@@ -132,7 +132,7 @@ def test_the_other_cases_run_through_the_usual_loop():
 
 
 def test_measuring_a_run_leaves_it_as_it_trains_alone():
-    case = heldout.get("zero-grad-on-the-encoder-only")  # gradients that add up: the probes must restore them
+    case = retired.get("zero-grad-on-the-encoder-only")  # gradients that add up: the probes must restore them
     built: dict = {}
 
     def build(seed):

@@ -231,7 +231,10 @@ class _Measure(Callback):
             m.target_scale = (float(np.max(np.abs(y2.mean(0)))), float(np.max(y2.std(0))), float(np.min(y2.std(0))))
             m.target_spread = spread(y2)
             pred = np.asarray(cfg["model"](X))
-            mean = np.broadcast_to(y2.mean(axis=0), pred.shape).copy()
+            try:
+                mean = np.broadcast_to(y2.mean(axis=0), pred.shape).copy()
+            except ValueError:  # fewer output columns than target columns: the mean of each target column
+                mean = np.broadcast_to(y2.mean(axis=0), y2.shape).copy()
             self.m.baseline = self._loss(mean, y)
             self.m.zero_loss = self._loss(np.zeros_like(pred), y)
         self.before = [lin.W.data.copy() for lin in self.linears]

@@ -1,4 +1,4 @@
-"""Held-out runs moved into the tuning set after a threshold changed.
+"""The first held-out set, retired into the tuning set after a threshold changed.
 
 These 30 runs were the doctor's first held-out set: labelled from the codes' definitions before
 the doctor was run on them, and at first never used to tune it. After they had been seen, the
@@ -24,7 +24,7 @@ import numpy as np
 import nnscratch as ns
 from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 
-from .cases import RelativeError, Reported, _mlp, _std, named, run
+from ..cases import RelativeError, Reported, _mlp, _std, named, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
