@@ -12,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import nnscratch as ns
 from nnscratch.bench.doctor import __main__ as bench
 from nnscratch.bench.doctor import heldout, retired
-from nnscratch.bench.doctor.cases import CASES, Case, train
+from nnscratch.bench.doctor.cases import CASES, Case, run, train
 from nnscratch.bench.doctor.measure import measure
 from nnscratch.callbacks import Callback
 from nnscratch.doctor.codes import CODES
+from nnscratch.optim import SGD
 
 REJECTED = [c for c, _ in heldout.REJECTED + retired.REJECTED]
 
@@ -197,3 +199,17 @@ def test_main_reports_each_set_separately(monkeypatch, capsys):
     assert lines[header + 1].startswith("tuning") and lines[header + 2].startswith("heldout")
     assert "1/1 = 100%" in lines[header + 2] or "0/1 = 0%" in lines[header + 2]  # nan-in-inputs: one code
     assert "overhead" not in out
+
+
+def test_a_run_the_doctor_stops_counts_as_every_expected_code_missed(capsys):
+    """A loop that raises (here: the doctor refusing an optimizer built for another model) scores no code."""
+
+    def build(seed):
+        other, model = ns.MLP([2, 4, 1], rng=seed), ns.MLP([2, 4, 1], rng=seed + 1)
+        X = np.random.default_rng(seed).standard_normal((64, 2))
+        return run(model, X, X[:, :1], ns.MSELoss(), SGD(other.parameters(), lr=0.1), 5)
+
+    score = bench.evaluate([Case("stale-optimizer", ("PLATEAU",), build)], train, [0])
+    (outcome,) = score.outcomes
+    assert outcome.codes == ["raised ConfigError"] and not outcome.ok and score.recall == (0, 1)
+    assert "BAD stale-optimizer" in capsys.readouterr().out

@@ -100,11 +100,15 @@ def evaluate(cases: Sequence[Case], run: Callable[..., Any], seeds: Sequence[int
     for case in cases:
         for seed in seeds:
             doctor = Doctor()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the broadcasting cases warn at every step, on purpose
-                run(case, seed, [doctor])
-            report = doctor.report()
-            o = Outcome(case.name, seed, tuple(case.expect), list(report.codes), report.healthy)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the broadcasting cases warn at every step, on purpose
+                    run(case, seed, [doctor])
+            except Exception as exc:  # the doctor stopped the run: no report, every expected code missed
+                o = Outcome(case.name, seed, tuple(case.expect), [f"raised {type(exc).__name__}"], False)
+            else:
+                report = doctor.report()
+                o = Outcome(case.name, seed, tuple(case.expect), list(report.codes), report.healthy)
             outcomes.append(o)
             if verbose or not o.ok:
                 print(
