@@ -84,13 +84,18 @@ def train_step(
     return loss
 
 
-def check_optimizer_holds(optimizer: Any, model: Any) -> None:
-    """Refuse an optimizer that holds none of ``model``'s parameters: it would train nothing."""
+def optimizer_holds(optimizer: Any, model: Any) -> bool:
+    """Whether ``optimizer`` holds any of ``model``'s parameters (True when it cannot tell: duck types)."""
     held = getattr(optimizer, "parameters", None)
     if not callable(held) or not callable(getattr(model, "parameters", None)):
-        return  # a duck-typed optimizer or model: nothing to compare
+        return True  # a duck-typed optimizer or model: nothing to compare
     mine = {id(p) for p in model.parameters()}
-    if mine and not any(id(p) in mine for p in held()):
+    return not mine or any(id(p) in mine for p in held())
+
+
+def check_optimizer_holds(optimizer: Any, model: Any) -> None:
+    """Refuse an optimizer that holds none of ``model``'s parameters: it would train nothing."""
+    if not optimizer_holds(optimizer, model):
         raise ConfigError(
             "the optimizer holds none of the model's parameters (was it built for another model?): "
             "build it from this model, e.g. optim.SGD(model.parameters(), lr=...)."

@@ -447,3 +447,19 @@ def test_fit_guard_stops_before_the_first_probe_and_the_report_still_measures_th
     report = doctor.report()
     assert {"EXPLODING_SIGNAL", "NON_FINITE"} <= set(report.codes), str(report)
     assert report.trace.snapshots[0].step == -1
+
+
+def test_an_optimizer_built_for_another_model_is_refused_or_reported():
+    """Built by hand, the doctor refuses it (a clear error); attached by a loop's callback, which must not
+    raise, it watches the run and names the mistake as the root cause."""
+    X, y = _teacher(7, 256)
+    stale = ns.MLP([4, 16, 1], rng=7)
+    net, opt = ns.MLP([4, 16, 1], rng=8), Adam(stale.parameters(), 1e-2)
+    with pytest.raises(ConfigError, match="none of the model's parameters"):
+        Doctor(net, ns.MSELoss(), opt)
+    doctor = Doctor(every=5)
+    _loop(net, X, y, ns.MSELoss(), opt, 40, [doctor], batch=32)
+    report = doctor.report()
+    assert report.root_cause == "OPTIMIZER_MISMATCH", str(report)
+    assert "PLATEAU" in report.codes and "LR_TOO_SMALL" not in report.codes
+    assert report.findings[0].evidence == {"step": 0, "model_parameters": 4, "optimizer_parameters": 4}

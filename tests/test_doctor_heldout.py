@@ -201,15 +201,15 @@ def test_main_reports_each_set_separately(monkeypatch, capsys):
     assert "overhead" not in out
 
 
-def test_a_run_the_doctor_stops_counts_as_every_expected_code_missed(capsys):
-    """A loop that raises (here: the doctor refusing an optimizer built for another model) scores no code."""
+def test_a_run_that_stops_counts_as_every_expected_code_missed(capsys):
+    """A loop that raises (here: inputs with a column fewer than the model takes) leaves no report to score."""
 
     def build(seed):
-        other, model = ns.MLP([2, 4, 1], rng=seed), ns.MLP([2, 4, 1], rng=seed + 1)
+        model = ns.MLP([3, 4, 1], rng=seed)
         X = np.random.default_rng(seed).standard_normal((64, 2))
-        return run(model, X, X[:, :1], ns.MSELoss(), SGD(other.parameters(), lr=0.1), 5)
+        return run(model, X, X[:, :1], ns.MSELoss(), SGD(model.parameters(), lr=0.1), 5)
 
-    score = bench.evaluate([Case("stale-optimizer", ("PLATEAU",), build)], train, [0])
+    score = bench.evaluate([Case("wrong-width", ("PLATEAU",), build)], train, [0])
     (outcome,) = score.outcomes
-    assert outcome.codes == ["raised ConfigError"] and not outcome.ok and score.recall == (0, 1)
-    assert "BAD stale-optimizer" in capsys.readouterr().out
+    assert outcome.codes == ["raised ShapeError"] and not outcome.ok and score.recall == (0, 1)
+    assert "BAD wrong-width" in capsys.readouterr().out

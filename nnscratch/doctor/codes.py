@@ -53,6 +53,11 @@ class Thresholds:
 CODES: dict[str, tuple[str, str]] = {
     "SHAPE_BROADCAST": ("error", "make the target the prediction's shape, e.g. y.reshape(-1, 1)"),
     "GRAD_ACCUMULATION": ("error", "call zero_grad() (model or optimizer) once per optimizer step, before backward"),
+    "OPTIMIZER_MISMATCH": (
+        "error",
+        "build the optimizer from this model's parameters, e.g. optim.Adam(model.parameters(), lr=...), "
+        "after the model is (re)built",
+    ),
     "TRIVIAL_SOLUTION": (
         "warning",
         "measure the error against a scale that cannot be near zero (a typical |y|, "
@@ -109,7 +114,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
         "HEAVY_TAILED_LOSS",
     ),
     "LR_TOO_LARGE": ("GRAD_ACCUMULATION", "UNSCALED_INPUT", "UNSCALED_TARGET", "EXPLODING_SIGNAL"),
-    "LR_TOO_SMALL": ("UNSCALED_INPUT",),
+    "LR_TOO_SMALL": ("UNSCALED_INPUT", "OPTIMIZER_MISMATCH"),
     "EXPLODING_SIGNAL": ("UNSCALED_INPUT", "GRAD_ACCUMULATION"),
     "VANISHING_SIGNAL": ("DEAD_RELU", "SHAPE_BROADCAST", "GRAD_ACCUMULATION", "LR_TOO_LARGE", "TRIVIAL_SOLUTION"),
     "DEAD_RELU": (
@@ -124,6 +129,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "LINEAR_REGIME": ("UNSCALED_INPUT",),
     "INIT_LOSS_HIGH": ("UNSCALED_TARGET", "UNSCALED_INPUT", "EXPLODING_SIGNAL"),
     "CONSTANT_OUTPUT": (
+        "OPTIMIZER_MISMATCH",
         "SHAPE_BROADCAST",
         "DEAD_RELU",
         "VANISHING_SIGNAL",
@@ -136,6 +142,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
         "TRIVIAL_SOLUTION",
     ),
     "PLATEAU": (
+        "OPTIMIZER_MISMATCH",
         "SHAPE_BROADCAST",
         "GRAD_ACCUMULATION",
         "TRIVIAL_SOLUTION",

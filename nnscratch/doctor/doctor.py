@@ -138,8 +138,16 @@ class Doctor(Callback):
     # --- attaching ----------------------------------------------------------------------------------------
 
     def attach(self, model: Any, loss_fn: Any, optimizer: Any, total_steps: int | None = None) -> Doctor:
-        """Watch ``model``, ``loss_fn`` and ``optimizer`` through their hooks (what the constructor does)."""
-        from ..training import check_optimizer_holds
+        """Watch ``model``, ``loss_fn`` and ``optimizer`` through their hooks (what the constructor does).
+
+        An optimizer that holds none of the model's parameters is refused with a ``ConfigError``.
+        """
+        return self._attach(model, loss_fn, optimizer, total_steps, strict=True)
+
+    def _attach(self, model: Any, loss_fn: Any, optimizer: Any, total_steps: int | None, strict: bool) -> Doctor:
+        """``strict=False`` (a training loop's callback, which must not raise): an optimizer that holds none
+        of the model's parameters is watched anyway and reported as ``OPTIMIZER_MISMATCH``."""
+        from ..training import check_optimizer_holds, optimizer_holds
 
         if not isinstance(model, Module):
             raise ConfigError(f"Doctor model must be an nnscratch Module, got {type(model).__name__}.")
@@ -151,8 +159,15 @@ class Doctor(Callback):
             raise ConfigError(
                 f"Doctor optimizer must be an nnscratch optimizer (e.g. nnscratch.optim.Adam), got {optimizer!r:.80}."
             )
-        check_optimizer_holds(optimizer, model)
+        if strict:
+            check_optimizer_holds(optimizer, model)
         self.detach()
+        if not optimizer_holds(optimizer, model):
+            self.trace.events["OPTIMIZER_MISMATCH"] = {
+                "step": 0,
+                "model_parameters": len(model.parameters()),
+                "optimizer_parameters": len(optimizer.parameters()),
+            }
         self.model, self.loss_fn, self.optimizer, self._total = model, loss_fn, optimizer, total_steps
         self._params = optimizer.parameters() if callable(getattr(optimizer, "parameters", None)) else []
         # The model's layers and parameters, looked up once: a probe and an update measurement use them.
@@ -205,11 +220,12 @@ class Doctor(Callback):
     def on_train_begin(self, ctx: TrainingContext) -> None:
         if not self.attached and ctx.optimizer is not None:
             total = ctx.extra.get("total_steps")
-            self.attach(
+            self._attach(
                 self.model or ctx.model,
                 self.loss_fn or ctx.loss_fn or MSELoss(),
                 ctx.optimizer,
                 total if isinstance(total, int) else None,
+                strict=False,
             )
 
     def on_train_end(self, ctx: TrainingContext) -> None:
@@ -422,8 +438,22 @@ def _last_finite(trace: Trace) -> float:
 
 
 def event_findings(trace: Trace, last: Any) -> list:
-    """Findings from the per-step events: NON_FINITE, SHAPE_BROADCAST, GRAD_ACCUMULATION."""
+    """Findings from the events: OPTIMIZER_MISMATCH, NON_FINITE, SHAPE_BROADCAST, GRAD_ACCUMULATION."""
     out, ev = [], trace.events
+    if "OPTIMIZER_MISMATCH" in ev:
+        e = ev["OPTIMIZER_MISMATCH"]
+        out.append(
+            finding(
+                "OPTIMIZER_MISMATCH",
+                (
+                    f"The optimizer holds none of the model's {e['model_parameters']} parameters (it holds "
+                    f"{e['optimizer_parameters']} others: was it built for an earlier model, before this one was "
+                    "rebuilt?), so its steps change other arrays and this model never learns."
+                ),
+                dict(e),
+                step=0,
+            )
+        )
     if "NON_FINITE" in ev:
         e = ev["NON_FINITE"]
         out.append(

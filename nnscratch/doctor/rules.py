@@ -321,8 +321,9 @@ def learning_rate(trace: Trace, th: Thresholds) -> list[Finding]:
                 step=0,
             )
         ]
-    # A fully dead layer also stops the updates, but that is no learning-rate problem.
-    dead_layer = any(r.dead >= 0.99 for s in snaps for r in s.relus())
+    # A fully dead layer, or an optimizer that steps none of the model's parameters, also stops the
+    # updates, but that is no learning-rate problem.
+    dead_layer = any(r.dead >= 0.99 for s in snaps for r in s.relus()) or "OPTIMIZER_MISMATCH" in trace.events
     level, fall = snaps[-1].relative_loss, late_fall(snaps)
     stuck = typical < th.lr_small and level > th.stuck_level
     cut_short = typical < th.lr_slow and level > th.fit_ok and fall < th.still_falling

@@ -213,6 +213,13 @@ def _broken() -> list[Case]:
         m = _mlp([2, 32, 1], s, init=ns.init.normal(0.1))
         return run(m, X + 60.0, y, ns.MSELoss(), Adam(m.parameters(), 1e-3), 400, 64)
 
+    def rebuilt(s):
+        """A notebook: the optimizer was built, then the cell that builds the model ran again."""
+        X, y = mix(np.random.default_rng(s))
+        opt = Adam(_mlp([4, 32, 32, 1], s).parameters(), 1e-3)
+        m = _mlp([4, 32, 32, 1], s + 1)
+        return run(m, X, y, ns.MSELoss(), opt, 300, 64)
+
     return [
         c("sgd-lr-3-diverges", ["NON_FINITE", "LR_TOO_LARGE"], nonfinite_sgd),
         c("exp-layer-overflows", ["NON_FINITE", "UNSCALED_INPUT"], nonfinite_exp),
@@ -260,6 +267,7 @@ def _broken() -> list[Case]:
         c("relative-error-tiny-targets", ["TRIVIAL_SOLUTION"], lambda s: tiny_targets(s, 1e-2)),
         c("relative-error-tiny-targets-slow", ["TRIVIAL_SOLUTION"], lambda s: tiny_targets(s, 3e-3)),
         c("inputs-shifted-by-60", ["LINEAR_REGIME", "UNSCALED_INPUT"], shifted),
+        c("model-rebuilt-after-the-optimizer", ["OPTIMIZER_MISMATCH", "PLATEAU"], rebuilt),
     ]
 
 

@@ -7,7 +7,8 @@ predictions' spread against the targets', the share of dead and of always-on ReL
 signal's spread through the hidden layers (activations forward, gradients backward), the
 update-to-weight ratio over the first half of the run, the optimizer's learning rate over the
 second half against its first, the largest number of backward passes a
-gradient held at a step, whether the loss broadcast, and the first non-finite loss. It then lists
+gradient held at a step, whether the loss broadcast, whether the optimizer holds any of the
+model's parameters, and the first non-finite loss. It then lists
 the codes whose definitions (docs/reference/doctor.md, with the default
 :class:`~nnscratch.doctor.Thresholds`) these numbers meet. Nothing of the doctor runs: only
 its thresholds are read.
@@ -31,6 +32,7 @@ from nnscratch.activations import LeakyReLU, ReLU
 from nnscratch.callbacks import Callback
 from nnscratch.doctor.codes import Thresholds
 from nnscratch.layers import Linear, Sequential
+from nnscratch.training import optimizer_holds
 
 from .cases import CASES, Case, train
 
@@ -75,6 +77,7 @@ class Measurement:
     accumulated: list[int] = field(default_factory=list)  # per step: most backward passes a gradient held
     lr: list[float] = field(default_factory=list)  # per step: the optimizer's largest learning rate, before the step
     broadcast: bool = False
+    mismatch: bool = False  # the optimizer holds none of the model's parameters
 
     def rel(self, probe: Probe) -> float:
         return probe.loss / self.baseline if self.baseline > 0 else math.nan
@@ -134,6 +137,8 @@ class Measurement:
         th = th or Thresholds()
         codes = []
         final, fitted = self.final, self.final < th.fit_ok
+        if self.mismatch:
+            codes.append("OPTIMIZER_MISMATCH")
         if self.broadcast:
             codes.append("SHAPE_BROADCAST")
         if any(b > a for a, b in zip(self.accumulated[:-1], self.accumulated[1:])):
@@ -219,6 +224,7 @@ class _Measure(Callback):
         m.steps, self.every = cfg["steps"], max(1, cfg["steps"] // self.probes)
         self.loss_fn = copy.deepcopy(cfg["loss"])
         self.params = [p for g in cfg["opt"].param_groups for p in g["params"]]
+        m.mismatch = not optimizer_holds(cfg["opt"], cfg["model"])
         self.layers = cfg["model"].layers if isinstance(cfg["model"], Sequential) else [cfg["model"]]
         self.linears = [layer for layer in self.layers if isinstance(layer, Linear)]
         X, y = cfg["X"], cfg["y"]
