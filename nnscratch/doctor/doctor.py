@@ -117,6 +117,7 @@ class Doctor(Callback):
         self.trace = Trace()
         self.problems: list[str] = []  # measurements that failed (the doctor never raises)
         self._removers: list[Any] = []
+        self._unhook_model: Any = lambda: None  # removes the model's forward hook
         self._before: dict[str, Any] | None = None  # weights at the last probe, to measure the next update
         self._initial: list[tuple[Any, Any]] | None = None  # (parameter, starting values) until the first probe
         self._last_accumulated = 0
@@ -173,11 +174,13 @@ class Doctor(Callback):
         # The model's layers and parameters, looked up once: a probe and an update measurement use them.
         self._structure = (leaves(model), model.parameters())
         self._removers = [
-            model.register_forward_hook(self._on_forward),
             loss_fn.register_forward_hook(self._on_loss),
             optimizer.register_step_post_hook(self._on_step),
             optimizer.register_error_hook(self._on_error),
         ]
+        if self.probe is None:  # the model's inputs are needed only until the probe is gathered from them
+            self._unhook_model = model.register_forward_hook(self._on_forward)
+            self._removers.append(self._unhook_model)
         self._guarded(self._start)
         return self
 
@@ -266,7 +269,11 @@ class Doctor(Callback):
         self._guarded(self._record_error, error)
 
     def _on_step(self, optimizer: Any) -> None:
-        self._guarded(self._step)
+        try:  # as _guarded does, without its call: this runs at every step
+            self._step()
+        except Exception as exc:  # the doctor must not break the run it watches
+            if len(self.problems) < 5:
+                self.problems.append(f"{type(exc).__name__}: {exc}")
 
     def _step(self) -> None:
         trace = self.trace
@@ -305,6 +312,7 @@ class Doctor(Callback):
         columns = zip(*self._gathered)  # per-row arrays are stacked; anything else is taken from one batch
         stacked = tuple(xp.concatenate(c) if getattr(c[0], "shape", ())[:1] == (n,) else c[0] for c in columns)
         self.probe, self._gathered, self._x = subsample(stacked, self.probe_size, self._rng), [], None
+        self._unhook_model()
 
     def _measure_start(self) -> None:
         """A run that went non-finite before its first probe: measure the weights it started from, on the
