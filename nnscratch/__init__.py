@@ -13,6 +13,7 @@ from . import architecture, data, gradcheck, init, interop, optim
 from .activations import Exp, Identity, LeakyReLU, Log, ReLU, Sigmoid, SiLU, Softplus, Tanh
 from .backend import available_backends, get_array_module, get_backend, set_backend, to_backend, to_numpy
 from .callbacks import Callback, TrainingContext
+from .clipping import clip_grad_norm_, clip_grad_value_
 from .doctor import Doctor, diagnose
 from .errors import (
     BackendError,
@@ -86,6 +87,8 @@ __all__ = [
     "check_loss",
     "check_model",
     "check_module",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "data",
     "diagnose",
     "explain",
