@@ -206,7 +206,7 @@ class Doctor(Callback):
         else:  # no probe yet: still measure the first update, where a too-large step does its damage
             self._before = weight_copies(self.model, self._leaf_list)
             # ...and keep the starting weights, to measure them should the run diverge before the first probe
-            self._initial = [(p, p.data.copy()) for p in self.model.parameters()]
+            self._initial = [(p, p.data.copy()) for p in self._structure[1]]  # type: ignore[index]
         self.trace.first_lr = self._rate()
 
     @property
@@ -269,11 +269,7 @@ class Doctor(Callback):
         self._guarded(self._record_error, error)
 
     def _on_step(self, optimizer: Any) -> None:
-        try:  # as _guarded does, without its call: this runs at every step
-            self._step()
-        except Exception as exc:  # the doctor must not break the run it watches
-            if len(self.problems) < 5:
-                self.problems.append(f"{type(exc).__name__}: {exc}")
+        self._guarded(self._step)
 
     def _step(self) -> None:
         trace = self.trace
