@@ -463,3 +463,59 @@ def test_an_optimizer_built_for_another_model_is_refused_or_reported():
     assert report.root_cause == "OPTIMIZER_MISMATCH", str(report)
     assert "PLATEAU" in report.codes and "LR_TOO_SMALL" not in report.codes
     assert report.findings[0].evidence == {"step": 0, "model_parameters": 4, "optimizer_parameters": 4}
+
+
+class _BothOptimizers:
+    """A loop's own wrapper that steps two optimizers (a body and a head): no nnscratch hooks."""
+
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    @property
+    def param_groups(self):
+        return self.first.param_groups + self.second.param_groups
+
+    def zero_grad(self):
+        self.first.zero_grad()  # the head's optimizer is never zeroed: the mistake under test
+
+    def step(self):
+        self.first.step()
+        self.second.step()
+
+
+class _OwnMSE:
+    """A loss written without nnscratch.Loss: called and differentiated, but with no hooks to attach to."""
+
+    reduction = "mean"
+
+    def __call__(self, pred, target):
+        self.diff = pred - target
+        return float((self.diff**2).mean())
+
+    def backward(self):
+        return 2 * self.diff / self.diff.size
+
+
+def test_a_loop_whose_optimizer_or_loss_has_no_hooks_is_followed_through_its_callbacks():
+    """Built by hand such objects are refused; as a loop's callback the doctor follows on_step_end instead."""
+    X, y = _teacher(9, 256)
+    body = ns.Sequential(ns.Linear(4, 16, rng=9), ns.ReLU())
+    head = ns.Linear(16, 1, rng=10)
+    net = ns.Sequential(body, head)
+    both = _BothOptimizers(SGD(body.parameters(), lr=0.01), SGD(head.parameters(), lr=0.01))
+    with pytest.raises(ConfigError, match="optimizer must be an nnscratch optimizer"):
+        Doctor(net, ns.MSELoss(), both)
+    doctor = Doctor(every=10)
+    _loop(net, X, y, ns.MSELoss(), both, 60, [doctor], batch=32)
+    report = doctor.report()
+    assert report.trace.steps == 60 and report.trace.first_lr == 0.01
+    accumulation = next(f for f in report.findings if f.code == "GRAD_ACCUMULATION")
+    assert accumulation.step == 1, str(report)
+
+    net = ns.MLP([4, 8, 1], rng=11)
+    doctor = Doctor(every=10)
+    _loop(net, X, y, _OwnMSE(), SGD(net.parameters(), lr=0.05), 30, [doctor], batch=32)
+    report = doctor.report()  # the probe needs an nnscratch loss: the report says so, nothing raises
+    assert report.trace.steps == 30 and len(report.trace.losses) == 30
+    assert all(np.isfinite(report.trace.losses)) and not doctor.problems
+    assert report.codes == ["NOT_MEASURED"] and "is not an nnscratch Loss" in str(report)

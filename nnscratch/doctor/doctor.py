@@ -124,6 +124,8 @@ class Doctor(Callback):
         self._y_scale: tuple[float, float] | None = None
         self._params: list = []
         self._structure: tuple[list, list] | None = None
+        self._by_callback = False  # steps come from on_step_end, not from the optimizer's hook
+        self._attached = False
         self._gathered: list[tuple[Any, ...]] = []  # batches collected until the probe is full
         self._fixed: dict[str, float] = {}  # what depends on the probe targets alone, measured once
         self._probing = False  # the probe's own forward and loss calls are not training
@@ -147,16 +149,20 @@ class Doctor(Callback):
 
     def _attach(self, model: Any, loss_fn: Any, optimizer: Any, total_steps: int | None, strict: bool) -> Doctor:
         """``strict=False`` (a training loop's callback, which must not raise): an optimizer that holds none
-        of the model's parameters is watched anyway and reported as ``OPTIMIZER_MISMATCH``."""
+        of the model's parameters is watched anyway and reported as ``OPTIMIZER_MISMATCH``, and a loss or
+        optimizer without nnscratch's hooks (a wrapper that steps two optimizers, a plain function) is
+        followed through the callbacks' ``on_step_end`` instead."""
         from ..training import check_optimizer_holds, optimizer_holds
 
         if not isinstance(model, Module):
             raise ConfigError(f"Doctor model must be an nnscratch Module, got {type(model).__name__}.")
-        if not callable(getattr(loss_fn, "register_forward_hook", None)):
+        hooked_loss = callable(getattr(loss_fn, "register_forward_hook", None))
+        hooked_step = callable(getattr(optimizer, "register_step_post_hook", None))
+        if strict and not hooked_loss:
             raise ConfigError(
                 f"Doctor loss_fn must be an nnscratch loss (a subclass of nnscratch.Loss), got {loss_fn!r:.80}."
             )
-        if not callable(getattr(optimizer, "register_step_post_hook", None)):
+        if strict and not hooked_step:
             raise ConfigError(
                 f"Doctor optimizer must be an nnscratch optimizer (e.g. nnscratch.optim.Adam), got {optimizer!r:.80}."
             )
@@ -170,29 +176,32 @@ class Doctor(Callback):
                 "optimizer_parameters": len(optimizer.parameters()),
             }
         self.model, self.loss_fn, self.optimizer, self._total = model, loss_fn, optimizer, total_steps
-        self._params = optimizer.parameters() if callable(getattr(optimizer, "parameters", None)) else []
+        self._params = _stepped_parameters(optimizer, model)
         # The model's layers and parameters, looked up once: a probe and an update measurement use them.
         self._structure = (leaves(model), model.parameters())
-        self._removers = [
-            loss_fn.register_forward_hook(self._on_loss),
-            optimizer.register_step_post_hook(self._on_step),
-            optimizer.register_error_hook(self._on_error),
-        ]
+        # Without both hooks the loop's on_step_end drives each step (it sees the loss and the batch too).
+        self._by_callback = not (hooked_loss and hooked_step)
+        self._removers = [loss_fn.register_forward_hook(self._on_loss)] if hooked_loss else []
+        if not self._by_callback:
+            self._removers.append(optimizer.register_step_post_hook(self._on_step))
+        if callable(getattr(optimizer, "register_error_hook", None)):
+            self._removers.append(optimizer.register_error_hook(self._on_error))
         if self.probe is None:  # the model's inputs are needed only until the probe is gathered from them
             self._unhook_model = model.register_forward_hook(self._on_forward)
             self._removers.append(self._unhook_model)
+        self._attached = True
         self._guarded(self._start)
         return self
 
     @property
     def attached(self) -> bool:
-        return bool(self._removers)
+        return self._attached
 
     def detach(self) -> None:
         """Remove every hook; what was measured stays for ``report()``."""
         for remove in self._removers:
             remove()
-        self._removers = []
+        self._removers, self._attached = [], False
 
     def __enter__(self) -> Doctor:
         return self
@@ -230,6 +239,14 @@ class Doctor(Callback):
                 total if isinstance(total, int) else None,
                 strict=False,
             )
+
+    def on_step_end(self, ctx: TrainingContext) -> None:
+        if not (self._by_callback and self.attached):
+            return
+        if not callable(getattr(self.loss_fn, "register_forward_hook", None)):
+            # Not an nnscratch Loss: its value still counts, but a probe needs per-row losses it cannot give.
+            self._loss = ctx.loss
+        self._on_step(ctx.optimizer)
 
     def on_train_end(self, ctx: TrainingContext) -> None:
         self._guarded(self._final_probe)
@@ -424,12 +441,28 @@ class Doctor(Callback):
     def _not_measured(self) -> str:
         if self.model is None:
             return "The doctor is not attached: build it as Doctor(model, loss_fn, optimizer) before training."
+        if not callable(getattr(self.loss_fn, "register_forward_hook", None)):
+            return (
+                f"The loss {self.loss_fn!r:.60} is not an nnscratch Loss, so the doctor cannot measure a probe batch "
+                "with it (it needs each row's loss): write the loss as a subclass of nnscratch.Loss "
+                "(elementwise and elementwise_grad). The per-step checks still ran."
+            )
         if self.trace.steps == 0:
             return "The doctor saw no optimizer step: attach it before training and call optimizer.step()."
         return (
             "The doctor saw no training batch (the loss was never called on the model's output), so it measured "
             "nothing per layer: pass probe=(X, y) to Doctor."
         )
+
+
+def _stepped_parameters(optimizer: Any, model: Module) -> list[Any]:
+    """The parameters the optimizer steps (``parameters()``, else its ``param_groups``), else the model's."""
+    if callable(getattr(optimizer, "parameters", None)):
+        return list(optimizer.parameters())
+    groups = getattr(optimizer, "param_groups", None)
+    if isinstance(groups, list) and all(isinstance(g, dict) and "params" in g for g in groups):
+        return [p for g in groups for p in g["params"]]
+    return model.parameters()
 
 
 def _usable(batch: tuple[Any, ...] | None) -> bool:
