@@ -4,8 +4,9 @@
 Both return a :class:`Report` of :class:`Finding` objects, root causes first.
 """
 
+from .checkup import checkup, diagnose
 from .codes import CODES, Thresholds
-from .doctor import Doctor, checkup, diagnose
+from .doctor import Doctor
 from .report import Finding, Report
 
 __all__ = ["CODES", "Doctor", "Finding", "Report", "Thresholds", "checkup", "diagnose"]

@@ -1,4 +1,4 @@
-"""The training doctor: :class:`Doctor` watches a run, :func:`diagnose` checks a set-up before one.
+"""The training doctor: :class:`Doctor` watches a run (:mod:`.checkup` checks a set-up before one).
 
 Because the doctor is part of the engine it sees what outside tools cannot: whether a
 loss broadcast its arguments (``Loss.broadcasted``), how many backward passes a
@@ -35,30 +35,21 @@ from ..rng import as_generator
 from . import rules
 from .codes import Thresholds, finding, order
 from .report import Report
-from .stats import Trace, first_nonfinite, leaves, probe_pass, update_ratios, weight_copies
+from .stats import (
+    Trace,
+    first_nonfinite,
+    leaves,
+    probe_pass,
+    subsample,
+    target_scale,
+    update_ratios,
+    weight_copies,
+)
 
 PROBE_COST = 4.0  # a probe's work over a training step's on as many rows (hooks and per-layer statistics)
 
 
 _ACCUMULATED = attrgetter("accumulated")  # backward passes in a parameter's .grad, read every step
-
-
-def _target_scale(y: Any) -> tuple[float, float]:
-    """Largest |mean| and largest std over the target columns."""
-    y2 = y.reshape(y.shape[0], -1)
-    return float(abs(y2.mean(axis=0)).max()), float(y2.std(axis=0).max())
-
-
-def subsample(arrays: tuple[Any, ...], size: int, rng: np.random.Generator) -> tuple[Any, ...]:
-    """Up to ``size`` rows of ``(X, y, *loss_args)``, drawn without replacement, kept in order.
-
-    Arrays with as many rows as X are subsampled with it; anything else passes through.
-    """
-    n = len(arrays[0])
-    if n <= size:
-        return tuple(arrays)
-    rows = np.sort(rng.choice(n, size, replace=False))
-    return tuple(a[rows] if getattr(a, "shape", ())[:1] == (n,) else a for a in arrays)
 
 
 class Doctor(Callback):
@@ -367,7 +358,7 @@ class Doctor(Callback):
         X, y, *args = self.probe  # type: ignore[misc]
         self.trace.probe_rows = len(X)
         if self._y_scale is None:
-            self._y_scale = _target_scale(y)
+            self._y_scale = target_scale(y)
         self._probing = True
         try:
             snap = probe_pass(self.model, self.loss_fn, X, y, step, tuple(args), self._fixed, self._structure)
@@ -428,9 +419,9 @@ class Doctor(Callback):
             self._record_error(error)
         self._guarded(self._final_probe)
         th, snaps = self.thresholds, self.trace.snapshots
-        findings = event_findings(self.trace, snaps[-1] if snaps else None)
+        findings = rules.event_findings(self.trace, snaps[-1] if snaps else None)
         if snaps:
-            findings += rules.data_rules(snaps[0], self._y_scale or _target_scale(self.probe[1]), th)  # type: ignore[index]
+            findings += rules.data_rules(snaps[0], self._y_scale or target_scale(self.probe[1]), th)  # type: ignore[index]
             findings = rules.spare_fitted_run(findings + rules.snapshot_rules(self.trace, th), snaps[-1], th)
         else:
             findings.append(finding("NOT_MEASURED", self._not_measured(), {}))
@@ -472,161 +463,3 @@ def _usable(batch: tuple[Any, ...] | None) -> bool:
 
 def _last_finite(trace: Trace) -> float:
     return next((v for v in reversed(trace.losses) if math.isfinite(v)), math.nan)
-
-
-def event_findings(trace: Trace, last: Any) -> list:
-    """Findings from the events: OPTIMIZER_MISMATCH, NON_FINITE, SHAPE_BROADCAST, GRAD_ACCUMULATION."""
-    out, ev = [], trace.events
-    if "OPTIMIZER_MISMATCH" in ev:
-        e = ev["OPTIMIZER_MISMATCH"]
-        out.append(
-            finding(
-                "OPTIMIZER_MISMATCH",
-                (
-                    f"The optimizer holds none of the model's {e['model_parameters']} parameters (it holds "
-                    f"{e['optimizer_parameters']} others: was it built for an earlier model, before this one was "
-                    "rebuilt?), so its steps change other arrays and this model never learns."
-                ),
-                dict(e),
-                step=0,
-            )
-        )
-    if "NON_FINITE" in ev:
-        e = ev["NON_FINITE"]
-        out.append(
-            finding(
-                "NON_FINITE",
-                (
-                    f"The loss became NaN or infinite at step {e['step']}; the first non-finite tensor in that step is "
-                    f"{e['tensor']}. The last finite loss was {e['last_finite_loss']:.3g}."
-                ),
-                dict(e),
-                step=e["step"],
-            )
-        )
-    if "SHAPE_BROADCAST" in ev:
-        shapes = {"pred_shape": last.pred_shape, "target_shape": last.target_shape} if last else {}
-        out.append(
-            finding(
-                "SHAPE_BROADCAST",
-                (
-                    f"The loss broadcast predictions {shapes.get('pred_shape', '')} against targets "
-                    f"{shapes.get('target_shape', '')}: every prediction is compared with every target, so the best "
-                    "the network can do is predict their mean for every input."
-                ),
-                {**ev["SHAPE_BROADCAST"], **shapes},
-                step=ev["SHAPE_BROADCAST"]["step"],
-            )
-        )
-    if "GRAD_ACCUMULATION" in ev:
-        e = ev["GRAD_ACCUMULATION"]
-        out.append(
-            finding(
-                "GRAD_ACCUMULATION",
-                (
-                    f"Gradients are being summed across optimizer steps: at step {e['step']} the gradients held "
-                    f"{e['backward_passes_in_grad']} backward passes, one more than at the step before, so zero_grad() "
-                    "was not called in between. Each step then follows the sum of all past gradients."
-                ),
-                dict(e),
-                step=e["step"],
-            )
-        )
-    return out
-
-
-def diagnose(
-    model: Module,
-    X: Any,
-    y: Any,
-    loss_fn: Any = None,
-    probe_size: int = 512,
-    rng: Any = 0,
-    thresholds: Thresholds | None = None,
-) -> Report:
-    """Check a set-up before training: data scaling, target shape, dead units and signal at init, initial loss.
-
-    X: (N, D) inputs as the model will see them; y: the targets as the loss will see them.
-    Runs one probe pass on up to ``probe_size`` rows; the model's parameters are not changed.
-    """
-    th = thresholds or Thresholds()
-    loss_fn = loss_fn or MSELoss()
-    X, y = subsample((X, y), probe_size, as_generator(rng))
-    trace = Trace()
-    found = []
-    tensor = first_nonfinite(model, X, y)
-    if tensor is not None:
-        trace.events["NON_FINITE"] = {"step": 0, "tensor": tensor, "last_finite_loss": math.nan}
-        return Report(order(event_findings(trace, None)), trace, th)
-    out_shape = tuple(model(X[:2]).shape)
-    if (out_shape[1:] != tuple(y.shape[1:])) and int(np.prod(out_shape[1:])) == int(np.prod(y.shape[1:] or (1,))):
-        found.append(
-            finding(
-                "SHAPE_BROADCAST",
-                (
-                    f"The model predicts shape {(len(X), *out_shape[1:])} but the targets have shape {tuple(y.shape)}. "
-                    "A loss that broadcasts (as torch's does) would compare every prediction with every target and "
-                    "train the network to predict the mean."
-                ),
-                {"pred_shape": (len(X), *out_shape[1:]), "target_shape": tuple(y.shape)},
-                step=0,
-            )
-        )
-        y = y.reshape((len(y), *out_shape[1:]))
-    snap = probe_pass(model, loss_fn, X, y, -1)
-    trace.snapshots.append(snap)
-    found += rules.data_rules(snap, _target_scale(y), th)
-    found += rules.dead_relu([snap], th) + rules.linear_regime([snap], th) + rules.signal([snap], th)
-    if snap.relative_loss > th.init_loss:
-        found.append(
-            finding(
-                "INIT_LOSS_HIGH",
-                (
-                    f"Before training, the loss is {snap.relative_loss:.3g} x that of simply predicting the targets' "
-                    "mean: the untrained network's outputs are on the wrong scale."
-                ),
-                {"initial_loss": snap.loss, "mean_predictor_loss": snap.baseline, "threshold": th.init_loss},
-                step=0,
-            )
-        )
-    return Report(order(found), trace, th)
-
-
-def checkup(
-    model: Module,
-    X: Any,
-    y: Any,
-    loss_fn: Any = None,
-    epochs: int = 0,
-    lr: float = 1e-3,
-    batch_size: int = 32,
-    every: int | None = None,
-    seed: int = 0,
-) -> tuple[Report, Report | None]:
-    """``diagnose`` the set-up, then (``epochs`` > 0) train it with Adam under a Doctor.
-
-    Returns ``(before, during)``; ``during`` is None without training. What ``nnscratch
-    doctor`` runs on a saved model and a data file.
-    """
-    from ..optim import Adam
-    from ..training import fit
-
-    loss_fn = loss_fn or MSELoss()
-    before = diagnose(model, X, y, loss_fn, rng=seed)
-    if epochs <= 0 or any(f.code == "SHAPE_BROADCAST" for f in before.findings):
-        return before, None
-    doctor = Doctor(model, loss_fn, probe=(X, y), every=every, rng=seed)
-    fit(
-        model,
-        X,
-        y,
-        loss_fn,
-        Adam(model.parameters(), lr),
-        epochs,
-        batch_size,
-        callbacks=[doctor],
-        rng=seed,
-        guard=False,
-        progress=False,
-    )
-    return before, doctor.report()

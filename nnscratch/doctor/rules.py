@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from statistics import median
+from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,70 @@ from .stats import Snapshot, Trace
 def _since(snaps: list[Snapshot], bad: list[bool]) -> int:
     """The step of the first snapshot where ``bad`` held (0 for the one taken before training)."""
     return max(next(s.step for s, b in zip(snaps, bad) if b), 0)
+
+
+# --- rules on the per-step events ----------------------------------------------------------------------------
+
+
+def event_findings(trace: Trace, last: Any) -> list:
+    """Findings from the events: OPTIMIZER_MISMATCH, NON_FINITE, SHAPE_BROADCAST, GRAD_ACCUMULATION."""
+    out, ev = [], trace.events
+    if "OPTIMIZER_MISMATCH" in ev:
+        e = ev["OPTIMIZER_MISMATCH"]
+        out.append(
+            finding(
+                "OPTIMIZER_MISMATCH",
+                (
+                    f"The optimizer holds none of the model's {e['model_parameters']} parameters (it holds "
+                    f"{e['optimizer_parameters']} others: was it built for an earlier model, before this one was "
+                    "rebuilt?), so its steps change other arrays and this model never learns."
+                ),
+                dict(e),
+                step=0,
+            )
+        )
+    if "NON_FINITE" in ev:
+        e = ev["NON_FINITE"]
+        out.append(
+            finding(
+                "NON_FINITE",
+                (
+                    f"The loss became NaN or infinite at step {e['step']}; the first non-finite tensor in that step is "
+                    f"{e['tensor']}. The last finite loss was {e['last_finite_loss']:.3g}."
+                ),
+                dict(e),
+                step=e["step"],
+            )
+        )
+    if "SHAPE_BROADCAST" in ev:
+        shapes = {"pred_shape": last.pred_shape, "target_shape": last.target_shape} if last else {}
+        out.append(
+            finding(
+                "SHAPE_BROADCAST",
+                (
+                    f"The loss broadcast predictions {shapes.get('pred_shape', '')} against targets "
+                    f"{shapes.get('target_shape', '')}: every prediction is compared with every target, so the best "
+                    "the network can do is predict their mean for every input."
+                ),
+                {**ev["SHAPE_BROADCAST"], **shapes},
+                step=ev["SHAPE_BROADCAST"]["step"],
+            )
+        )
+    if "GRAD_ACCUMULATION" in ev:
+        e = ev["GRAD_ACCUMULATION"]
+        out.append(
+            finding(
+                "GRAD_ACCUMULATION",
+                (
+                    f"Gradients are being summed across optimizer steps: at step {e['step']} the gradients held "
+                    f"{e['backward_passes_in_grad']} backward passes, one more than at the step before, so zero_grad() "
+                    "was not called in between. Each step then follows the sum of all past gradients."
+                ),
+                dict(e),
+                step=e["step"],
+            )
+        )
+    return out
 
 
 # --- rules on the data the network sees (first snapshot) ---------------------------------------------------

@@ -274,3 +274,21 @@ def first_nonfinite(model: Module, X: Any | None, y: Any | None) -> str | None:
         for remove in removers:
             remove()
     return seen[0] if seen else None
+
+
+def target_scale(y: Any) -> tuple[float, float]:
+    """Largest |mean| and largest std over the target columns."""
+    y2 = y.reshape(y.shape[0], -1)
+    return float(abs(y2.mean(axis=0)).max()), float(y2.std(axis=0).max())
+
+
+def subsample(arrays: tuple[Any, ...], size: int, rng: np.random.Generator) -> tuple[Any, ...]:
+    """Up to ``size`` rows of ``(X, y, *loss_args)``, drawn without replacement, kept in order.
+
+    Arrays with as many rows as X are subsampled with it; anything else passes through.
+    """
+    n = len(arrays[0])
+    if n <= size:
+        return tuple(arrays)
+    rows = np.sort(rng.choice(n, size, replace=False))
+    return tuple(a[rows] if getattr(a, "shape", ())[:1] == (n,) else a for a in arrays)
