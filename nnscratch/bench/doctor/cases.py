@@ -63,6 +63,21 @@ class RelativeError(ns.Loss):
         return np.sign(self.diff) / self.scale
 
 
+class LoggedMSE(ns.MSELoss):
+    """MSELoss that keeps the value of each training call, for a scheduler stepped with the loss (the batch's or
+    an epoch's mean)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[float] = []
+
+    def __call__(self, pred, target, *args):
+        value = super().__call__(pred, target, *args)
+        if self.reduction != "none":  # the measurement's per-row copy is not a training step
+            self.values.append(float(value))
+        return value
+
+
 def relative_targets(rng: np.random.Generator, tiny: float | None) -> tuple[np.ndarray, np.ndarray]:
     """``wave`` moved to about [0.5, 4]; with ``tiny``, a tenth of the targets (at random) set to it."""
     X, y = wave(rng)

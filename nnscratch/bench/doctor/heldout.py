@@ -39,7 +39,7 @@ from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 from nnscratch.rng import as_generator
 from nnscratch.schedulers import LRScheduler, ReduceLROnPlateau
 
-from .cases import Reported, _mlp, _std, named, run
+from .cases import LoggedMSE, Reported, _mlp, _std, named, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -239,20 +239,6 @@ class Pinball(ns.Loss):
 
     def elementwise_grad(self):
         return np.where(self.diff > 0, -self.q, 1 - self.q)
-
-
-class LoggedMSE(ns.MSELoss):
-    """MSELoss that keeps the value of each training call, for a scheduler stepped with the batch's loss."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: list[float] = []
-
-    def __call__(self, pred, target, *args):
-        value = super().__call__(pred, target, *args)
-        if self.reduction != "none":  # the measurement's per-row copy is not a training step
-            self.values.append(float(value))
-        return value
 
 
 class Scale(ns.Module):

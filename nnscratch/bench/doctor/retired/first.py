@@ -24,7 +24,7 @@ import numpy as np
 import nnscratch as ns
 from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 
-from ..cases import RelativeError, Reported, _mlp, _std, named, run
+from ..cases import RelativeError, Reported, _mlp, _std, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -546,8 +546,3 @@ def _rejected() -> list[tuple[Reported, str]]:
 
 
 REJECTED: list[tuple[Reported, str]] = _rejected()
-
-
-def get(name: str) -> Reported:
-    """The retired run called ``name``."""
-    return named(RETIRED, name)  # type: ignore[no-any-return]

@@ -26,7 +26,7 @@ from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 from nnscratch.rng import as_generator
 from nnscratch.schedulers import ExponentialLR, LRScheduler
 
-from ..cases import Reported, _mlp, _std, named, run
+from ..cases import Reported, _mlp, _std, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -1099,8 +1099,3 @@ def _rejected() -> list[tuple[Reported, str]]:
 RETIRED: list[Reported] = _broken() + _healthy()
 
 REJECTED: list[tuple[Reported, str]] = _rejected()
-
-
-def get(name: str) -> Reported:
-    """The retired run called ``name``."""
-    return named(RETIRED, name)  # type: ignore[no-any-return]

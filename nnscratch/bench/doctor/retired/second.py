@@ -22,7 +22,7 @@ import nnscratch as ns
 from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 from nnscratch.schedulers import CosineAnnealingLR, StepLR
 
-from ..cases import RelativeError, Reported, _mlp, _std, named, run
+from ..cases import RelativeError, Reported, _mlp, _std, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -589,8 +589,3 @@ def _rejected() -> list[tuple[Reported, str]]:
 
 
 REJECTED: list[tuple[Reported, str]] = _rejected()
-
-
-def get(name: str) -> Reported:
-    """The retired run called ``name``."""
-    return named(RETIRED, name)  # type: ignore[no-any-return]

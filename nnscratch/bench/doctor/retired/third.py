@@ -23,7 +23,7 @@ from nnscratch.optim import SGD, Adam, AdamW, RMSprop
 from nnscratch.rng import as_generator
 from nnscratch.schedulers import ExponentialLR, ReduceLROnPlateau, StepLR
 
-from ..cases import RelativeError, Reported, _mlp, _std, named, run
+from ..cases import LoggedMSE, RelativeError, Reported, _mlp, _std, run
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -134,20 +134,6 @@ class Squeeze(ns.Module):
 
     def backward(self, grad_out):
         return grad_out[:, None]
-
-
-class LoggedMSE(ns.MSELoss):
-    """MSELoss that keeps the value of each call, for an epoch's mean loss."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: list[float] = []
-
-    def __call__(self, pred, target, *args):
-        value = super().__call__(pred, target, *args)
-        if self.reduction != "none":  # the measurement's per-row copy is not a training step
-            self.values.append(float(value))
-        return value
 
 
 class EpochPlateau:
@@ -740,8 +726,3 @@ def _rejected() -> list[tuple[Reported, str]]:
 
 
 REJECTED: list[tuple[Reported, str]] = _rejected()
-
-
-def get(name: str) -> Reported:
-    """The retired run called ``name``."""
-    return named(RETIRED, name)  # type: ignore[no-any-return]
