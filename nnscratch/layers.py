@@ -58,15 +58,14 @@ class Linear(Module):
     def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         """x: (N, D) -> y: (N, H)."""
         self.x = x  # kept: dL/dW = x.T @ dL/dy
-        y = x @ self.W.data
-        return y if self.b is None else y + self.b.data
+        return x @ self.W + self.b if self.b is not None else x @ self.W
 
     def backward(self, grad_out: NDArray[np.floating]) -> NDArray[np.floating] | None:
         """grad_out: (N, H) -> grad_in: (N, D); adds dW (D, H) and db (H,) into the parameters' ``.grad``."""
         self.W.grad += self.x.T @ grad_out
         if self.b is not None:
             self.b.grad += grad_out.sum(axis=0)
-        return grad_out @ self.W.data.T if self.input_grad else None  # the input may be data: no gradient
+        return grad_out @ self.W.T if self.input_grad else None  # the input may be data: no gradient
 
     def extra_repr(self) -> str:
         extra = "" if self.input_grad else ", input_grad=False"

@@ -5,13 +5,14 @@ A layer subclasses :class:`Module` and writes two methods::
     class Linear(Module):
         def forward(self, x):             # keep what backward needs
             self.x = x
-            return x @ self.W.data + self.b.data
+            return x @ self.W + self.b
 
         def backward(self, grad_out):     # d loss / d output -> d loss / d input
             self.W.grad += self.x.T @ grad_out
             self.b.grad += grad_out.sum(axis=0)
-            return grad_out @ self.W.data.T
+            return grad_out @ self.W.T
 
+A parameter stands for its array in the math (``x @ self.W`` is ``x @ self.W.data``).
 Everything else happens here, once, for every module: ``module(x)`` checks the input and
 runs the forward hooks; ``module.backward(grad_out)`` (however it is called: on the root
 model, inside a container, by a tool) checks that a forward came first and that
@@ -22,11 +23,12 @@ between steps does here what it does there: gradients of old batches pile up.
 
 from __future__ import annotations
 
+import inspect
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -36,16 +38,56 @@ from .errors import CallOrderError, ConfigError, ShapeError
 from .validation import as_float_array, check_batch, check_same_backend_as
 
 FLOAT_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set: None is not in it
-_NO_ARRAY = np.empty((0, 0), dtype=object)  # matches no input: for a module without a W
 
 
-class Parameter:
+class _Operand:
+    """An array in a layer's math: ``x @ W``, ``g @ W.T`` and ``y + b`` compute with ``W.data``.
+
+    NumPy and CuPy arrays leave these operators to the methods below because of
+    ``__array_ufunc__ = None`` (NumPy's NEP 13), so a layer reads as the formula. Writing
+    ``.data`` works as well: ``x @ W.data`` is NumPy's product, without the shortcut below.
+    """
+
+    __array_ufunc__ = None
+    data: Any
+
+    def __rmatmul__(self, x: NDArray[Any]) -> NDArray[Any]:
+        """``x @ W`` for (N, K) @ (K, M): NumPy's product, or for K = 1 the same numbers as a broadcast.
+
+        With K = 1 each output element is one product, ``x[n, 0] * W[0, m]``, so the broadcast
+        ``x * W`` gives the same numbers bit for bit, without the general matrix product's fixed
+        cost for that shape. K = 1 is common: a 1-input first layer (the square-root fit) and
+        d loss / d x of a 1-output last layer (``g @ W.T``). A broadcast loops along the output's
+        last axis, so a tall output with short rows (under 32 columns) is computed as its
+        transpose, (M, N), and handed back transposed (column-major): a few long loops instead of
+        N short ones. The element-wise work and ``sum(axis=0)`` that follow are faster on that
+        layout too. Wider outputs stay row-major, the layout the arrays they meet have.
+        """
+        if x.ndim != 2 or x.shape[1] != 1 or self.data.ndim != 2:
+            return x @ self.data
+        return (self.data.T * x.T).T if len(x) > self.data.shape[1] and self.data.shape[1] < 32 else x * self.data
+
+    def __radd__(self, x: NDArray[Any]) -> NDArray[Any]:
+        return x + self.data
+
+    @property
+    def T(self) -> _Transposed:  # noqa: N802 - NumPy's name
+        """The transpose, for ``g @ W.T``."""
+        return _Transposed(self.data.T)
+
+
+class _Transposed(NamedTuple("_TransposedArray", [("data", Any)]), _Operand):  # type: ignore[misc]
+    """``W.T`` in a layer's math: a read-only holder of the transposed array."""
+
+
+class Parameter(_Operand):
     """A trainable array ``data`` and its gradient ``grad`` (same shape, dtype and backend).
 
     ``accumulated`` counts the backward passes summed into ``grad`` since the last
     ``zero_grad()``: the ``grad`` setter sees each ``p.grad += ...`` (Python assigns the
     result of ``+=`` back), which is how the training doctor spots a forgotten ``zero_grad``.
     Optimizer buffers belong to the optimizer (``optimizer.state[p]``), as in torch.
+    In a layer's math a parameter stands for its array: ``x @ W + b``, ``g @ W.T``.
     """
 
     def __init__(self, data: NDArray[Any]) -> None:
@@ -137,11 +179,14 @@ def _checked_backward(backward: Callable[..., Any]) -> Callable[..., Any]:
     which then only passes through: the checks and hooks run once per module and call.
     """
 
+    params = list(inspect.signature(backward).parameters.values())[1:2]
+    default = params[0].default if params and params[0].default is not inspect.Parameter.empty else None
+
     @wraps(backward)
-    def run(self: Module, *grad: Any) -> Any:
-        if type(self).backward is not run:
-            return backward(self, *grad)
-        return self._run_backward(backward, *grad)
+    def run(self: Module, grad_out: Any = default) -> Any:  # a loss's ``backward()`` means ``backward(1.0)``
+        if type(self).backward is not run:  # super().backward() from a subclass: its wrapper checks
+            return backward(self) if grad_out is None else backward(self, grad_out)
+        return self._run_backward(backward, grad_out)
 
     return run
 
@@ -162,7 +207,9 @@ class Module:
     _forward_hooks: tuple[Hook, ...] = ()
     _backward_hooks: tuple[Hook, ...] = ()
     _out: tuple[tuple[int, ...], Any] | None = None  # shape and dtype of the last forward's output
-    _saved: tuple[str, ...] | None = None  # the attributes forward keeps for backward, found at the first call
+    # What backward sets to None, found at the first call: the arrays forward kept, and the last
+    # output's shape and dtype (so each forward allows one backward).
+    _release: dict[str, None] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -176,9 +223,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_out)")
 
     def __call__(self, x: ArrayLike) -> NDArray[np.floating]:
-        x = x if self._is_usual_input(x) else self._checked_input(x)
-        if self._saved is None:
-            return self._first_call(x)
+        if self._release is None or not self._is_usual_input(x):
+            x = self._checked_input(x)
+            if self._release is None:
+                return self._first_call(x)
         out = self.forward(x)
         self._out = (out.shape, out.dtype)
         for hook in self._forward_hooks:
@@ -186,13 +234,13 @@ class Module:
         return out
 
     def _is_usual_input(self, x: Any) -> TypeGuard[NDArray[np.floating]]:
-        """A float array (for a module with ``in_features``: an (N, in_features) batch of W's type and
-        dtype), settled by a few attribute reads; anything else goes through :meth:`_checked_input`."""
-        features = getattr(self, "in_features", None)
-        if features is None:
-            return getattr(x, "dtype", None) in FLOAT_DTYPES
-        like = getattr(getattr(self, "W", None), "data", _NO_ARRAY)
-        return type(x) is type(like) and x.dtype == like.dtype and x.shape[1:] == (features,) and x.shape[0] > 0
+        """A float array; for a module with a parameter ``W``, an (N, D) batch of W's type and dtype with
+        D = W.shape[0] (as ``Linear``). Settled by a few attribute reads; anything else, and every input
+        of a module with ``in_features`` but no ``W``, goes through :meth:`_checked_input`."""
+        w = getattr(getattr(self, "W", None), "data", None)
+        if w is None:
+            return getattr(x, "dtype", None) in FLOAT_DTYPES and getattr(self, "in_features", None) is None
+        return type(x) is type(w) and x.dtype == w.dtype and x.ndim == 2 and x.shape[1] == len(w) and len(x) > 0
 
     def _checked_input(self, x: Any) -> NDArray[np.floating]:
         """``x`` converted to a float array, or a clear error saying what is wrong with it."""
@@ -210,9 +258,8 @@ class Module:
         forward kept, then run the hooks."""
         if self._out is None or getattr(grad_out, "shape", None) != self._out[0] or grad_out.dtype != self._out[1]:
             grad_out = self._checked_grad_out(grad_out)
-        self._out = None
         grad_in = backward(self, grad_out)
-        vars(self).update(dict.fromkeys(self._saved or ()))  # release what forward kept (set it to None)
+        vars(self).update(self._release)  # type: ignore[arg-type]  # _out proves the first call set it
         for hook in self._backward_hooks:
             hook(self, grad_out, grad_in)
         return grad_in
@@ -241,9 +288,9 @@ class Module:
     def _first_call(self, x: Any) -> Any:
         """The first forward: run it, then note which arrays it kept (:meth:`_kept_arrays`)."""
         known = set(vars(self))
-        self._saved = ()
+        self._release = {}
         out = self(x)
-        self._saved = self._kept_arrays(known)
+        self._release = dict.fromkeys(("_out", *self._kept_arrays(known)))
         return out
 
     def _kept_arrays(self, known: set[str]) -> tuple[str, ...]:

@@ -39,7 +39,7 @@ class BiasNotSummed(Linear):
         self.W.grad += self.x.T @ grad_out
         if self.b is not None:  # as in Linear: a layer built with bias=False has no b
             self.b.grad += grad_out.mean(axis=0)
-        return grad_out @ self.W.data.T
+        return grad_out @ self.W.T
 
 
 class WeightGradFromOutput(Linear):
@@ -57,7 +57,7 @@ class WeightGradFromOutput(Linear):
         self.W.grad += self.y.T @ grad_out
         if self.b is not None:
             self.b.grad += grad_out.sum(axis=0)
-        return grad_out @ self.W.data.T
+        return grad_out @ self.W.T
 
 
 class TransposedWeightGrad(Linear):
@@ -70,7 +70,7 @@ class TransposedWeightGrad(Linear):
         self.W.grad += grad_out.T @ self.x
         if self.b is not None:
             self.b.grad += grad_out.sum(axis=0)
-        return grad_out @ self.W.data.T
+        return grad_out @ self.W.T
 
 
 class InputGradWithoutTranspose(Linear):
@@ -83,7 +83,7 @@ class InputGradWithoutTranspose(Linear):
         self.W.grad += self.x.T @ grad_out
         if self.b is not None:
             self.b.grad += grad_out.sum(axis=0)
-        return grad_out @ self.W.data
+        return grad_out @ self.W
 
 
 class ReLUMaskFromGradient(ReLU):

@@ -229,3 +229,51 @@ def test_relu_outputs_positive_zero_and_keeps_nan(dtype):
     np.testing.assert_array_equal(out, [[0.0, 0.0, 0.0, 3.0, np.nan]])
     assert not np.signbit(out[0, :3]).any()  # max(x, 0) is +0.0 for x <= 0; x * False gives -0.0 for x < 0
     np.testing.assert_array_equal(relu.backward(np.ones_like(x)), [[0.0, 0.0, 0.0, 1.0, 0.0]])
+
+
+@given(
+    n=st.integers(1, 80),
+    m=st.integers(1, 70),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_parameter_products_are_numpys_bit_for_bit_and_short_rows_come_back_column_major(n, m, dtype, seed):
+    # x @ W with a Parameter W is NumPy's product; for an inner dimension of 1 it is a broadcast,
+    # which has the same numbers. Tall outputs with rows under 32 long come back column-major.
+    rng = np.random.default_rng(seed)
+    x, g = rng.standard_normal((n, 1)).astype(dtype), rng.standard_normal((n, m)).astype(dtype)
+    W = ns.Parameter(rng.standard_normal((1, m)).astype(dtype))
+    for got, want in ((x @ W, x @ W.data), (g.T @ ns.Parameter(x), g.T @ x), (x @ W.T.T, x @ W.data)):
+        assert got.dtype == want.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+    out = x @ W
+    assert out.flags.f_contiguous if n > m and m < 32 else out.flags.c_contiguous
+    V = ns.Parameter(rng.standard_normal((m, 1)).astype(dtype))
+    np.testing.assert_array_equal(x @ V.T, x @ V.data.T)  # d loss / d x of a 1-output layer
+    b = ns.Parameter(rng.standard_normal(m).astype(dtype))
+    np.testing.assert_array_equal(g + b, g + b.data)
+
+
+def test_a_parameter_takes_part_only_in_the_layer_math():
+    p = ns.Parameter(np.ones((2, 3)))
+    x = np.ones((4, 2))
+    assert (x @ p).shape == (4, 3) and (np.ones((4, 3)) @ p.T).shape == (4, 2)
+    with pytest.raises(TypeError):
+        x * p  # element-wise math on a parameter goes through .data, as before
+    with pytest.raises(TypeError):
+        np.add(np.ones((2, 3)), p)
+
+
+def test_parameter_products_on_the_device_double_stay_on_the_device():
+    from nnscratch import devicedouble
+
+    with devicedouble.activate():
+        layer = ns.Linear(1, 10, rng=0, backend="cupy")
+        x = devicedouble.cupy.asarray(np.linspace(-1, 1, 50).reshape(-1, 1))
+        out = layer(x)
+        assert type(out) is devicedouble.ndarray
+        grad_in = layer.backward(devicedouble.cupy.ones((50, 10)))
+        assert type(grad_in) is devicedouble.ndarray
+        np.testing.assert_array_equal(out.get(), x.get() @ layer.W.data.get() + layer.b.data.get())
+        with pytest.raises(TypeError):
+            np.ones((50, 1)) @ layer.W  # a host array and a device parameter do not mix, as in CuPy
