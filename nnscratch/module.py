@@ -41,11 +41,12 @@ FLOAT_DTYPES = frozenset((np.dtype(np.float32), np.dtype(np.float64)))  # a set:
 
 
 class _Operand:
-    """An array in a layer's math: ``x @ W``, ``g @ W.T`` and ``y + b`` compute with ``W.data``.
+    """An array in a layer's math: ``x @ W + b``, ``g @ W.T``, ``x * gamma`` compute with ``.data``.
 
-    NumPy and CuPy arrays leave these operators to the methods below because of
-    ``__array_ufunc__ = None`` (NumPy's NEP 13), so a layer reads as the formula. Writing
-    ``.data`` works as well: ``x @ W.data`` is NumPy's product, without the shortcut below.
+    NumPy and CuPy arrays leave arithmetic operators to the methods below because of
+    ``__array_ufunc__ = None`` (NumPy's NEP 13), so a layer reads as the formula. NumPy
+    functions (``np.tanh(p.data)``) and in-place updates (``p.data -= lr * p.grad``) take the
+    array itself: ``p -= ...`` is an error, because it would only rebind the name ``p``.
     """
 
     __array_ufunc__ = None
@@ -67,8 +68,43 @@ class _Operand:
             return x @ self.data
         return (self.data.T * x.T).T if len(x) > self.data.shape[1] and self.data.shape[1] < 32 else x * self.data
 
-    def __radd__(self, x: NDArray[Any]) -> NDArray[Any]:
+    def __matmul__(self, x: Any) -> Any:
+        return self.data @ x
+
+    def __radd__(self, x: Any) -> Any:
         return x + self.data
+
+    def __add__(self, x: Any) -> Any:
+        return self.data + x
+
+    def __rsub__(self, x: Any) -> Any:
+        return x - self.data
+
+    def __sub__(self, x: Any) -> Any:
+        return self.data - x
+
+    def __rmul__(self, x: Any) -> Any:
+        return x * self.data
+
+    def __mul__(self, x: Any) -> Any:
+        return self.data * x
+
+    def __rtruediv__(self, x: Any) -> Any:
+        return x / self.data
+
+    def __truediv__(self, x: Any) -> Any:
+        return self.data / x
+
+    def __pow__(self, x: Any) -> Any:
+        return self.data**x
+
+    def __neg__(self) -> Any:
+        return -self.data
+
+    def __iadd__(self, x: Any) -> Any:
+        raise TypeError(f"update a {type(self).__name__} through its array: p.data += ..., not p += ...")
+
+    __isub__ = __imul__ = __itruediv__ = __imatmul__ = __ipow__ = __iadd__
 
     @property
     def T(self) -> _Transposed:  # noqa: N802 - NumPy's name
@@ -76,8 +112,8 @@ class _Operand:
         return _Transposed(self.data.T)
 
 
-class _Transposed(NamedTuple("_TransposedArray", [("data", Any)]), _Operand):  # type: ignore[misc]
-    """``W.T`` in a layer's math: a read-only holder of the transposed array."""
+class _Transposed(_Operand, NamedTuple("_TransposedArray", [("data", Any)])):  # type: ignore[misc]
+    """``W.T`` in a layer's math: a read-only view of the transposed array, as a tuple of one."""
 
 
 class Parameter(_Operand):

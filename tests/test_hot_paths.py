@@ -254,14 +254,33 @@ def test_parameter_products_are_numpys_bit_for_bit_and_short_rows_come_back_colu
     np.testing.assert_array_equal(g + b, g + b.data)
 
 
-def test_a_parameter_takes_part_only_in_the_layer_math():
-    p = ns.Parameter(np.ones((2, 3)))
-    x = np.ones((4, 2))
-    assert (x @ p).shape == (4, 3) and (np.ones((4, 3)) @ p.T).shape == (4, 2)
+def test_a_parameter_stands_for_its_array_in_arithmetic_but_not_in_place_or_in_numpy_functions():
+    data = np.arange(1.0, 7.0).reshape(2, 3)
+    p, x = ns.Parameter(data), np.linspace(-1, 1, 8).reshape(4, 2)
+    np.testing.assert_array_equal(x @ p, x @ data)
+    np.testing.assert_array_equal(p @ data.T, data @ data.T)
+    np.testing.assert_array_equal(np.ones((4, 3)) @ p.T, np.ones((4, 3)) @ data.T)
+    for got, want in (
+        (p + 1, data + 1),
+        (1 + p, 1 + data),
+        (p - 1, data - 1),
+        (1 - p, 1 - data),
+        (2 * p, 2 * data),
+        (p * 2, data * 2),
+        (p / 2, data / 2),
+        (2 / p, 2 / data),
+        (-p, -data),
+        (p**2, data**2),
+    ):
+        assert type(got) is np.ndarray
+        np.testing.assert_array_equal(got, want)
+    q = p
+    for update in ("q += 1", "q -= 1", "q *= 2", "q /= 2", "q @= data.T"):
+        with pytest.raises(TypeError, match=r"p.data \+= \.\.\., not p \+= "):
+            exec(update, {"q": q, "data": data})  # p = p - ... would rebind the name and update nothing
+    np.testing.assert_array_equal(p.data, np.arange(1.0, 7.0).reshape(2, 3))
     with pytest.raises(TypeError):
-        x * p  # element-wise math on a parameter goes through .data, as before
-    with pytest.raises(TypeError):
-        np.add(np.ones((2, 3)), p)
+        np.add(data, p)  # NumPy functions take the array: np.add(data, p.data)
 
 
 def test_parameter_products_on_the_device_double_stay_on_the_device():
