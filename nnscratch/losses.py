@@ -71,15 +71,13 @@ class Loss(Module):
     def forward(self, pred: Any, target: Any) -> Any:  # type: ignore[override]
         """pred, target: (N, ...) -> the mean or sum of ``elementwise(pred, target)`` (or all of it)."""
         losses = self.elementwise(pred, target)
-        self.count = losses.size
-        if self.reduction == "none":
-            return losses
+        self.divisor = losses.size if self.reduction == "mean" else 1  # the mean divides by the count
         # Summed in float64: a float32 loss whose sum overflows float32 is still finite.
-        return float(losses.sum(dtype=np.float64)) / (self.count if self.reduction == "mean" else 1)
+        return losses if self.reduction == "none" else float(losses.sum(dtype=np.float64)) / self.divisor
 
     def backward(self, grad_output: float | NDArray[np.floating] = 1.0) -> NDArray[np.floating]:
         """-> d loss / d pred, pred's shape; ``grad_output`` scales it (an array for "none")."""
-        return self.elementwise_grad() * (grad_output / self.count if self.reduction == "mean" else grad_output)
+        return self.elementwise_grad() * (grad_output / self.divisor)
 
     def elementwise(self, pred: Any, target: Any) -> Any:
         """Loss of each element (shape of ``pred - target``); keep what the derivative needs."""

@@ -196,8 +196,9 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Reset every parameter's ``.grad`` to zero (gradients add up until you do)."""
-        for p in (p for group in self.param_groups for p in group["params"]):
-            p.zero_grad()
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.zero_grad()
 
     def step(self) -> None:
         """Update every parameter once from its current ``.grad``."""
