@@ -208,8 +208,9 @@ def grads_aside(params: Sequence[Parameter]) -> Iterator[None]:
 Hook = Callable[[Any, Any, Any], None]
 
 
-def _checked_backward(backward: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a layer's ``backward`` with the checks and hooks of :meth:`Module._run_backward`.
+def _checked_backward(backward: Callable[..., Any], checks: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a layer's ``backward`` with ``checks``: its class's ``_run_backward`` (:meth:`Module._run_backward`,
+    or a loss's), which checks the call, runs ``backward``, releases what forward kept and runs the hooks.
 
     A subclass's ``backward`` that calls ``super().backward()`` reaches the parent's wrapper,
     which then only passes through: the checks and hooks run once per module and call.
@@ -222,7 +223,7 @@ def _checked_backward(backward: Callable[..., Any]) -> Callable[..., Any]:
     def run(self: Module, grad_out: Any = default) -> Any:  # a loss's ``backward()`` means ``backward(1.0)``
         if type(self).backward is not run:  # super().backward() from a subclass: its wrapper checks
             return backward(self) if grad_out is None else backward(self, grad_out)
-        return self._run_backward(backward, grad_out)
+        return checks(self, backward, grad_out)
 
     return run
 
@@ -250,7 +251,7 @@ class Module:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "backward" in cls.__dict__:
-            cls.backward = _checked_backward(cls.__dict__["backward"])  # type: ignore[method-assign]
+            cls.backward = _checked_backward(cls.__dict__["backward"], cls._run_backward)  # type: ignore[method-assign]
 
     def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(x)")
