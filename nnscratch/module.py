@@ -28,6 +28,7 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeGuard
 
 import numpy as np
@@ -133,17 +134,18 @@ class Parameter(_Operand):
         # The optimizers holding this parameter, so that ``to()`` moves their buffers too.
         self._optimizers: weakref.WeakSet[Any] = weakref.WeakSet()
 
-    @property
-    def grad(self) -> NDArray[Any]:
-        """d loss / d data, summed over the backward passes since the last ``zero_grad()``."""
-        return self._grad
-
-    @grad.setter
-    def grad(self, value: NDArray[Any]) -> None:
+    def _set_grad(self, value: NDArray[Any]) -> None:
         if value is self._grad:  # ``p.grad += g`` added one backward pass in place
             self.accumulated += 1
         else:
             self._replace_grad(value)
+
+    # Reading is ``self._grad`` itself (a C-level getter: it runs at every ``+=``); writing counts the pass.
+    grad = property(
+        attrgetter("_grad"),
+        _set_grad,
+        doc="d loss / d data, summed over the backward passes since the last zero_grad().",
+    )
 
     def _replace_grad(self, value: Any) -> None:
         """``p.grad = array``: a gradient of the parameter's shape, in its dtype, counted as one pass."""
