@@ -165,3 +165,13 @@ def test_page_faults_counts_fresh_memory():
     # 64 MiB is above glibc's largest mmap threshold: every call maps fresh memory and touches all of it,
     # 16 384 pages of 4 KiB, or 32 of 2 MiB where NumPy's huge-page advice is taken
     assert page_faults(lambda: np.ones(8 * 2**20), steps=2) >= 30
+
+
+def test_the_sqrt_pair_times_both_contenders_and_prints_their_ratios(capsys):
+    from nnscratch.bench import pair
+
+    engine, hand, median_ratio, fastest = pair.pair(rounds=3, block_seconds=0.001)
+    assert engine > 0 and hand > 0 and math.isfinite(median_ratio) and math.isfinite(fastest)
+    assert pair.main(["--rounds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "median of per-round ratios" in out and "fastest rounds" in out
