@@ -65,7 +65,7 @@ class _Operand:
         N short ones. The element-wise work and ``sum(axis=0)`` that follow are faster on that
         layout too. Wider outputs stay row-major, the layout the arrays they meet have.
         """
-        if x.ndim != 2 or x.shape[1] != 1 or self.data.ndim != 2:
+        if getattr(x, "ndim", 0) != 2 or x.shape[1] != 1 or self.data.ndim != 2:  # a list goes to NumPy's @
             return x @ self.data
         return (self.data.T * x.T).T if len(x) > self.data.shape[1] and self.data.shape[1] < 32 else x * self.data
 

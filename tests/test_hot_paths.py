@@ -259,6 +259,7 @@ def test_a_parameter_stands_for_its_array_in_arithmetic_but_not_in_place_or_in_n
     p, x = ns.Parameter(data), np.linspace(-1, 1, 8).reshape(4, 2)
     np.testing.assert_array_equal(x @ p, x @ data)
     np.testing.assert_array_equal(p @ data.T, data @ data.T)
+    np.testing.assert_array_equal([[1.0, 2.0]] @ p, [[1.0, 2.0]] @ data)  # a list works as with the array
     np.testing.assert_array_equal(np.ones((4, 3)) @ p.T, np.ones((4, 3)) @ data.T)
     for got, want in (
         (p + 1, data + 1),
