@@ -175,3 +175,33 @@ def test_the_sqrt_pair_times_both_contenders_and_prints_their_ratios(capsys):
     assert pair.main(["--rounds", "3"]) == 0
     out = capsys.readouterr().out
     assert "median of per-round ratios" in out and "fastest rounds" in out
+
+
+def test_instruction_counts_come_from_callgrind_and_repeat():
+    """The count per step is callgrind's count with steps minus the count without, and it repeats."""
+    import shutil
+
+    from nnscratch.bench import instructions
+
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
+    first = instructions.per_unit("hand-written NumPy", 3)
+    # a 1-10-1 step on 500 rows: tens of NumPy calls, each thousands of instructions
+    assert 50_000 < first < 5_000_000
+    assert instructions.per_unit("hand-written NumPy", 3) == pytest.approx(first, rel=0.01)
+
+
+def test_instruction_counter_runs_every_unit_and_explains_what_it_needs(monkeypatch, capsys):
+    from nnscratch.bench import instructions
+
+    for name in instructions.UNITS:
+        instructions._child(name, 1)  # the work a child process does under callgrind, here without it
+    with pytest.raises(ValueError, match="name must be one of"):
+        instructions.per_unit("torch", 3)
+    with pytest.raises(ValueError, match="units must be at least 1"):
+        instructions.per_unit("fit", 0)
+    with pytest.raises(SystemExit):
+        instructions.main(["--steps", "0"])
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert instructions.main([]) == 1
+    assert "valgrind is not installed" in capsys.readouterr().err

@@ -134,30 +134,44 @@ def _print_score(result: Score) -> None:
     print(f"false alarms on healthy runs: {_ratio(result.false_alarms)}")
 
 
+def fit_case() -> tuple[Any, ...]:
+    """What the overhead's runs train: a 4-64-64-1 MLP with Adam on 2048 rows, built afresh each time
+    (the data are the same every time)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2048, 4))
+    y = np.sin(X[:, :1]) + X[:, 1:2] * X[:, 2:3]
+    net = ns.MLP([4, 64, 64, 1], rng=0)
+    return net, ns.MSELoss(), Adam(net.parameters(), 1e-3), X, y
+
+
+def fit_run(case: tuple[Any, ...], with_doctor: bool) -> None:
+    """The run whose cost the overhead measures: ``fit`` on ``case`` (:func:`fit_case`), 10 epochs in
+    batches of 32 (640 steps), with a Doctor attached before it and its report after it, or without."""
+    net, loss_fn, opt, X, y = case
+    doctor = Doctor(net, loss_fn, opt) if with_doctor else None  # attached: it watches what follows
+    ns.fit(net, X, y, loss_fn, opt, epochs=10, batch_size=32, rng=0, progress=False)
+    if doctor is not None:
+        doctor.report()
+
+
 def overhead(repeats: int = 21) -> tuple[float, float, float]:
-    """Median wall time of ``fit`` without and with a Doctor() (its default interval), and the median
-    of the per-pair ratios: the two runs of a pair follow each other, so a pair sees the same load.
+    """Median wall time of :func:`fit_run` (the training, not building the case) without and with a
+    Doctor() at its defaults, and the median of the per-pair ratios: the two runs of a pair follow each
+    other, so a pair sees the same load.
 
     The pairs alternate which run goes first, and the garbage collector is paused while a run is
     timed (as ``timeit`` does), so neither order nor a collection falls on one side. Timings on a
     shared machine are noisy; for stable numbers run with OMP_NUM_THREADS=1 (a multi-threaded BLAS
     can make the probe's larger matrix products wake idle threads).
     """
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((2048, 4))
-    y = np.sin(X[:, :1]) + X[:, 1:2] * X[:, 2:3]
 
     def once(with_doctor: bool) -> float:
-        net, loss_fn = ns.MLP([4, 64, 64, 1], rng=0), ns.MSELoss()
-        opt = Adam(net.parameters(), 1e-3)
+        case = fit_case()
         gc.collect()
         gc.disable()
         try:
             start = time.perf_counter()
-            doctor = Doctor(net, loss_fn, opt) if with_doctor else None  # attached: it watches what follows
-            ns.fit(net, X, y, loss_fn, opt, epochs=10, batch_size=32, rng=0, progress=False)
-            if doctor is not None:
-                doctor.report()
+            fit_run(case, with_doctor)
             return time.perf_counter() - start
         finally:
             gc.enable()
