@@ -21,7 +21,6 @@ the report names the step and the tensor.
 from __future__ import annotations
 
 import math
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -47,9 +46,6 @@ from .stats import (
 )
 
 PROBE_COST = 4.0  # a probe's work over a training step's on as many rows (hooks and per-layer statistics)
-
-
-_ACCUMULATED = attrgetter("accumulated")  # backward passes in a parameter's .grad, read every step
 
 
 class Doctor(Callback):
@@ -255,8 +251,11 @@ class Doctor(Callback):
         try:
             fn(*args)
         except Exception as exc:  # the doctor must not break the run it watches
-            if len(self.problems) < 5:
-                self.problems.append(f"{type(exc).__name__}: {exc}")
+            self._note(exc)
+
+    def _note(self, exc: Exception) -> None:
+        if len(self.problems) < 5:
+            self.problems.append(f"{type(exc).__name__}: {exc}")
 
     # The training batch is kept only until the probe is gathered from it: holding on to every step's
     # arrays would keep them alive a step longer and change how the run allocates its memory.
@@ -277,7 +276,10 @@ class Doctor(Callback):
         self._guarded(self._record_error, error)
 
     def _on_step(self, optimizer: Any) -> None:
-        self._guarded(self._step)
+        try:  # as _guarded does, without its extra call: this runs at every step
+            self._step()
+        except Exception as exc:
+            self._note(exc)
 
     def _step(self) -> None:
         trace = self.trace
@@ -394,7 +396,10 @@ class Doctor(Callback):
             self._measure_start()
         if "SHAPE_BROADCAST" not in events and getattr(self.loss_fn, "broadcasted", False):
             events["SHAPE_BROADCAST"] = {"step": step}
-        accumulated = max(map(_ACCUMULATED, self._params), default=0)
+        accumulated = 0  # the most backward passes a stepped parameter's .grad holds (a plain loop: the cheapest)
+        for p in self._params:
+            if p.accumulated > accumulated:
+                accumulated = p.accumulated
         if "GRAD_ACCUMULATION" not in events and accumulated > self._last_accumulated >= 1:
             events["GRAD_ACCUMULATION"] = {
                 "step": step,
