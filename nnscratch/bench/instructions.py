@@ -9,7 +9,7 @@ with ``--doctor``, for the ``fit`` run with and without an attached Doctor (the 
 Each count comes from two child processes under callgrind, with the same start-up and warm-up
 steps and then 0 or ``--steps`` measured steps: their difference over ``--steps`` is the count
 per step, without imports and set-up. Python's hash seed and the BLAS threads are fixed, so a
-count repeats to within a few hundred instructions. An instruction count is not a time: an
+count repeats to within a fraction of a percent. An instruction count is not a time: an
 interpreted line and a vectorised NumPy loop retire instructions at different rates, and the
 goals are judged on time. The counts show where a change of the engine adds or removes work,
 whatever the load of the machine while they are taken.
