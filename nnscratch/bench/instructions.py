@@ -24,13 +24,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 WARMUP = 20  # steps before the measured ones: first-call work and lazily made state are not counted
 
-# name -> what one measured unit of work is; the functions that build it are in _unit()
+# name -> what one measured unit of its work is
 UNITS = {
     "nnscratch": "sqrt step",
     "hand-written NumPy": "sqrt step",
@@ -39,26 +38,23 @@ UNITS = {
 }
 
 
-def _unit(name: str) -> Callable[[], Any]:
-    """A zero-argument callable doing one unit of ``name``'s work (a step, or a whole ``fit`` run)."""
-    if name in ("fit", "fit + Doctor"):
+def _child(name: str, units: int) -> None:
+    """Run inside callgrind: warm up, then ``units`` measured units of ``name``'s work."""
+    if UNITS[name] == "fit run":
         from .doctor.__main__ import fit_case, fit_run
 
-        return lambda: fit_run(fit_case(), with_doctor=name == "fit + Doctor")
+        watched = name == "fit + Doctor"
+        fit_run(fit_case(), watched)  # warm-up
+        cases = [fit_case() for _ in range(max(units, 1))]  # built alike with and without measured runs
+        for case in cases[:units]:
+            fit_run(case, watched)  # the training alone, as the overhead benchmark times it
+        return
     from . import problems
     from .contenders import handwritten_step, nnscratch_step
 
-    build = nnscratch_step if name == "nnscratch" else handwritten_step
-    return build(problems.sqrt_problem())
-
-
-def _child(name: str, units: int) -> None:
-    """Run inside callgrind: warm up, then ``units`` measured units of ``name``."""
-    unit = _unit(name)
-    for _ in range(1 if UNITS[name] == "fit run" else WARMUP):
-        unit()
-    for _ in range(units):
-        unit()
+    step = (nnscratch_step if name == "nnscratch" else handwritten_step)(problems.sqrt_problem())
+    for _ in range(WARMUP + units):
+        step()
 
 
 def _total(name: str, units: int, valgrind: str) -> int:
