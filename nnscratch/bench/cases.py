@@ -18,6 +18,7 @@ from .contenders import Step, UnavailableError, handwritten_step, nnscratch_step
 from .timing import Sync, Timing, compare, page_faults, ratio
 
 ENGINE = "nnscratch"
+HAND = "hand-written NumPy"
 NUMPY_PRODUCTS, TORCH_PRODUCTS = "matrix products only, NumPy", "matrix products only, torch"
 
 
@@ -96,13 +97,13 @@ def cpu_cases(settings: Settings, quick: bool = False, log: Callable[[str], None
     def contenders(problem: problems.Problem) -> dict[str, Callable[[], Step]]:
         return {
             ENGINE: lambda: nnscratch_step(problem),
-            "hand-written NumPy": lambda: handwritten_step(problem),
+            HAND: lambda: handwritten_step(problem),
             "torch CPU": lambda: torch_step(problem),
         }
 
     sqrt = problems.sqrt_problem()
     log(f"  {sqrt.label}")
-    results = [run_case(sqrt, contenders(sqrt), settings, {"hand-written NumPy": 1.0, "torch CPU": 0.30})]
+    results = [run_case(sqrt, contenders(sqrt), settings, {HAND: 1.0, "torch CPU": 0.30})]
     for dtype in (np.float64, np.float32):
         for optimizer in ("sgd", "adam"):
             mlp = problems.mlp_problem(dtype, optimizer, batch=128 if quick else 1024)
@@ -113,9 +114,7 @@ def cpu_cases(settings: Settings, quick: bool = False, log: Callable[[str], None
                 NUMPY_PRODUCTS: functools.partial(products_step, mlp, "numpy"),
                 TORCH_PRODUCTS: functools.partial(products_step, mlp, "torch"),
             }
-            results.append(
-                blas_note(run_case(mlp, builders, settings, {"hand-written NumPy": 1.03, "torch CPU": torch_goal}))
-            )
+            results.append(blas_note(run_case(mlp, builders, settings, {HAND: 1.03, "torch CPU": torch_goal})))
     deep = problems.deep_narrow_problem(batch=100 if quick else 1000)
     log(f"  {deep.label}")
     results.append(run_case(deep, contenders(deep), settings))

@@ -27,12 +27,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cases import ENGINE, HAND
+
 WARMUP = 20  # steps before the measured ones: first-call work and lazily made state are not counted
 
 # name -> what one measured unit of its work is
 UNITS = {
-    "nnscratch": "sqrt step",
-    "hand-written NumPy": "sqrt step",
+    ENGINE: "sqrt step",
+    HAND: "sqrt step",
     "fit": "fit run",
     "fit + Doctor": "fit run",
 }
@@ -52,7 +54,7 @@ def _child(name: str, units: int) -> None:
     from . import problems
     from .contenders import handwritten_step, nnscratch_step
 
-    step = (nnscratch_step if name == "nnscratch" else handwritten_step)(problems.sqrt_problem())
+    step = (nnscratch_step if name == ENGINE else handwritten_step)(problems.sqrt_problem())
     for _ in range(WARMUP + units):
         step()
 
@@ -102,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("valgrind is not installed: counting instructions needs its callgrind tool", file=sys.stderr)
         return 1
     try:
-        engine = per_unit("nnscratch", args.steps, valgrind)
-        hand = per_unit("hand-written NumPy", args.steps, valgrind)
+        engine = per_unit(ENGINE, args.steps, valgrind)
+        hand = per_unit(HAND, args.steps, valgrind)
         print(
             f"sqrt 1-10-1 N=500: nnscratch {engine:,.0f}, hand-written NumPy {hand:,.0f} instructions per step; "
             f"ratio {engine / hand:.3f}"

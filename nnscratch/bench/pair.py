@@ -16,11 +16,9 @@ from collections.abc import Sequence
 from threadpoolctl import threadpool_limits
 
 from . import problems
-from .cases import ENGINE
+from .cases import ENGINE, HAND
 from .contenders import handwritten_step, nnscratch_step
 from .timing import compare, ratio
-
-HAND = "hand-written NumPy"
 
 
 def pair(rounds: int = 301, block_seconds: float = 0.005) -> tuple[float, float, float, float]:

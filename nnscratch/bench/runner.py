@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import machine, memory, problems, report
-from .cases import ENGINE, Settings, cpu_cases
+from .cases import ENGINE, HAND, Settings, cpu_cases
 from .contenders import UnavailableError, handwritten_step, nnscratch_step
 from .gpu import gpu_cases
 
@@ -68,7 +68,7 @@ def memory_results(quick: bool) -> tuple[list[memory.MemoryResult], list[str]]:
         cases.append(problems.deep_narrow_problem())
     results, notes = [], []
     for problem in cases:
-        for name, build in ((ENGINE, nnscratch_step), ("hand-written NumPy", handwritten_step)):
+        for name, build in ((ENGINE, nnscratch_step), (HAND, handwritten_step)):
             try:
                 results.append(memory.step_memory(problem, name, build, steps=3 if quick else 30))
             except UnavailableError as exc:
