@@ -134,6 +134,12 @@ def _print_score(result: Score) -> None:
     print(f"false alarms on healthy runs: {_ratio(result.false_alarms)}")
 
 
+# Pairs in one overhead measurement. On a shared machine a single pair's ratio is spread over about
+# +-15%; the median of 21 pairs then still moved by +-0.05 from one process to the next, which is the
+# size of the goal itself. 61 pairs (about 20 s) bring that down to about +-0.01.
+PAIRS = 61
+
+
 def fit_case() -> tuple[Any, ...]:
     """What the overhead's runs train: a 4-64-64-1 MLP with Adam on 2048 rows, built afresh each time
     (the data are the same every time)."""
@@ -154,15 +160,16 @@ def fit_run(case: tuple[Any, ...], with_doctor: bool) -> None:
         doctor.report()
 
 
-def overhead(repeats: int = 21) -> tuple[float, float, float]:
+def overhead(repeats: int = PAIRS) -> tuple[float, float, float]:
     """Median wall time of :func:`fit_run` (the training, not building the case) without and with a
     Doctor() at its defaults, and the median of the per-pair ratios: the two runs of a pair follow each
     other, so a pair sees the same load.
 
     The pairs alternate which run goes first, and the garbage collector is paused while a run is
-    timed (as ``timeit`` does), so neither order nor a collection falls on one side. Timings on a
-    shared machine are noisy; for stable numbers run with OMP_NUM_THREADS=1 (a multi-threaded BLAS
-    can make the probe's larger matrix products wake idle threads).
+    timed (as ``timeit`` does), so neither order nor a collection falls on one side. A single pair's
+    ratio moves by 10-20% with a shared machine's load, so the median needs many pairs to settle
+    (:data:`PAIRS`). For stable numbers run with OMP_NUM_THREADS=1 (a multi-threaded BLAS can make
+    the probe's larger matrix products wake idle threads).
     """
 
     def once(with_doctor: bool) -> float:

@@ -16,7 +16,7 @@ from statistics import median
 
 from nnscratch import repro
 
-from .__main__ import overhead
+from .__main__ import PAIRS, overhead
 
 
 def repro_ratio(name: str, quick: bool, repeats: int) -> tuple[float, float, float]:
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m nnscratch.bench.doctor.overhead", description=__doc__.split("\n\n")[1].replace("``", "")
     )
     parser.add_argument("--full", action="store_true", help="also time the sqrt reproduction at full length")
-    parser.add_argument("--repeats", type=int, default=21, help="pairs per measurement of fit (default: 21)")
+    parser.add_argument("--repeats", type=int, default=PAIRS, help=f"pairs per measurement of fit (default: {PAIRS})")
     parser.add_argument(
         "--repro-repeats", type=int, default=5, help="pairs per measurement of the quick reproduction (default: 5)"
     )
