@@ -134,9 +134,10 @@ def _print_score(result: Score) -> None:
     print(f"false alarms on healthy runs: {_ratio(result.false_alarms)}")
 
 
-# Pairs in one overhead measurement. On a shared machine a single pair's ratio is spread over about
-# +-15%; the median of 21 pairs then still moved by +-0.05 from one process to the next, which is the
-# size of the goal itself. 61 pairs (about 20 s) bring that down to about +-0.01.
+# Pairs in one overhead measurement. On a shared machine one pair's ratio moves with the load by
+# several times the doctor's cost, and the median of 21 pairs still moved by about the size of the
+# 5% goal from one process to the next; 61 pairs settle it to within about two percent (see the doctor's
+# reference page for the measurements).
 PAIRS = 61
 
 
