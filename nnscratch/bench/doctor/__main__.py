@@ -134,10 +134,8 @@ def _print_score(result: Score) -> None:
     print(f"false alarms on healthy runs: {_ratio(result.false_alarms)}")
 
 
-# Pairs in one overhead measurement. On a shared machine one pair's ratio moves with the load by
-# several times the doctor's cost, and the median of 21 pairs still moved by about the size of the
-# 5% goal from one process to the next; 61 pairs settle it to within about two percent (see the doctor's
-# reference page for the measurements).
+# Pairs in one overhead measurement: with 21, the median still moved by about the size of the 5% goal
+# from one process to the next (the doctor's reference page has the measurements).
 PAIRS = 61
 
 
