@@ -20,8 +20,10 @@ from .cases import ENGINE, HAND
 from .contenders import handwritten_step, nnscratch_step
 from .timing import compare, ratio
 
+ROUNDS = 301  # alternating rounds of short blocks: enough for the median of the per-round ratios to settle
 
-def pair(rounds: int = 301, block_seconds: float = 0.005) -> tuple[float, float, float, float]:
+
+def pair(rounds: int = ROUNDS, block_seconds: float = 0.005) -> tuple[float, float, float, float]:
     """Median per-step seconds of nnscratch and of the hand-written loop, the median of the
     per-round ratios, and the ratio of the fastest rounds."""
     problem = problems.sqrt_problem()
@@ -39,7 +41,7 @@ def pair(rounds: int = 301, block_seconds: float = 0.005) -> tuple[float, float,
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnscratch.bench.pair", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--rounds", type=int, default=301, help="alternating rounds (default: 301)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"alternating rounds (default: {ROUNDS})")
     args = parser.parse_args(argv)
     engine, hand, median_ratio, fastest = pair(args.rounds)
     print(
