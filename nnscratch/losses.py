@@ -16,6 +16,8 @@ the loss is built with ``broadcast=True`` to reproduce that behaviour on purpose
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -23,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .backend import get_array_module
 from .errors import BroadcastWarning, CallOrderError, DTypeError, ShapeError
-from .module import FLOAT_DTYPES, Module
+from .module import FLOAT_DTYPES, Module, backward_default
 from .validation import as_float_array, check_choice, check_flag, check_positive
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -87,18 +89,28 @@ class Loss(Module):
         """d elementwise-loss / d pred, same shape as the elementwise loss."""
         raise NotImplementedError(f"{type(self).__name__} must implement elementwise_grad() or backward()")
 
-    def _run_backward(self, backward: Any, grad_output: Any = 1.0) -> Any:
-        """Check the call order and ``grad_output``, run ``backward``, check its result, run the hooks."""
-        if self._out is None or type(grad_output) is not float:
-            grad_output = self._checked_grad_output(grad_output)
-        grad = backward(self, grad_output)
-        # mypy cannot see it, but _out is set here: _checked_grad_output raised if it was None.
-        if getattr(grad, "shape", None) != self._out[0] or grad.dtype != self._out[1]:  # type: ignore[index]
-            grad = self._checked_grad(grad)
-        self._out = None
-        for hook in self._backward_hooks:
-            hook(self, grad_output, grad)
-        return grad
+    @staticmethod
+    def _checked_backward(backward: Callable[..., Any]) -> Callable[..., Any]:
+        """A loss's ``backward`` wrapped in the bookkeeping: check the call order and ``grad_output``,
+        run ``backward``, check its result, then run the hooks. One frame per call."""
+        default = backward_default(backward)
+
+        @wraps(backward)
+        def run(self: Loss, grad_output: Any = default) -> Any:
+            if type(self).backward is not run:  # super().backward() from a subclass: its wrapper checks
+                return backward(self) if grad_output is None else backward(self, grad_output)
+            if self._out is None or type(grad_output) is not float:
+                grad_output = self._checked_grad_output(grad_output)
+            grad = backward(self, grad_output)
+            # mypy cannot see it, but _out is set here: _checked_grad_output raised if it was None.
+            if getattr(grad, "shape", None) != self._out[0] or grad.dtype != self._out[1]:  # type: ignore[index]
+                grad = self._checked_grad(grad)
+            self._out = None
+            for hook in self._backward_hooks:
+                hook(self, grad_output, grad)
+            return grad
+
+        return run
 
     def _checked_grad_output(self, grad_output: Any) -> Any:
         if self._out is None:

@@ -210,24 +210,10 @@ def grads_aside(params: Sequence[Parameter]) -> Iterator[None]:
 Hook = Callable[[Any, Any, Any], None]
 
 
-def _checked_backward(backward: Callable[..., Any], checks: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a layer's ``backward`` with ``checks``: its class's ``_run_backward`` (:meth:`Module._run_backward`,
-    or a loss's), which checks the call, runs ``backward``, releases what forward kept and runs the hooks.
-
-    A subclass's ``backward`` that calls ``super().backward()`` reaches the parent's wrapper,
-    which then only passes through: the checks and hooks run once per module and call.
-    """
-
+def backward_default(backward: Callable[..., Any]) -> Any:
+    """The default of ``backward``'s argument (a loss's ``backward()`` means ``backward(1.0)``), else None."""
     params = list(inspect.signature(backward).parameters.values())[1:2]
-    default = params[0].default if params and params[0].default is not inspect.Parameter.empty else None
-
-    @wraps(backward)
-    def run(self: Module, grad_out: Any = default) -> Any:  # a loss's ``backward()`` means ``backward(1.0)``
-        if type(self).backward is not run:  # super().backward() from a subclass: its wrapper checks
-            return backward(self) if grad_out is None else backward(self, grad_out)
-        return checks(self, backward, grad_out)
-
-    return run
+    return params[0].default if params and params[0].default is not inspect.Parameter.empty else None
 
 
 class Module:
@@ -253,7 +239,7 @@ class Module:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "backward" in cls.__dict__:
-            cls.backward = _checked_backward(cls.__dict__["backward"], cls._run_backward)  # type: ignore[method-assign]
+            cls.backward = cls._checked_backward(cls.__dict__["backward"])  # type: ignore[method-assign]
 
     def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(x)")
@@ -292,16 +278,26 @@ class Module:
             check_same_backend_as(x, "x", like, self)
         return x
 
-    def _run_backward(self, backward: Callable[..., Any], grad_out: Any) -> Any:
-        """Check ``grad_out`` against the last forward, run the layer's ``backward``, release what the
-        forward kept, then run the hooks."""
-        if self._out is None or getattr(grad_out, "shape", None) != self._out[0] or grad_out.dtype != self._out[1]:
-            grad_out = self._checked_grad_out(grad_out)
-        grad_in = backward(self, grad_out)
-        vars(self).update(self._release)  # type: ignore[arg-type]  # _out proves the first call set it
-        for hook in self._backward_hooks:
-            hook(self, grad_out, grad_in)
-        return grad_in
+    @staticmethod
+    def _checked_backward(backward: Callable[..., Any]) -> Callable[..., Any]:
+        """A layer's ``backward`` wrapped in the bookkeeping: check ``grad_out`` against the last forward,
+        run ``backward``, release what the forward kept, then run the hooks. One frame per call."""
+        default = backward_default(backward)
+
+        @wraps(backward)
+        def run(self: Module, grad_out: Any = default) -> Any:
+            if type(self).backward is not run:  # super().backward() from a subclass: its wrapper checks
+                return backward(self) if grad_out is None else backward(self, grad_out)
+            out = self._out
+            if out is None or getattr(grad_out, "shape", None) != out[0] or grad_out.dtype != out[1]:
+                grad_out = self._checked_grad_out(grad_out)
+            grad_in = backward(self, grad_out)
+            vars(self).update(self._release)  # type: ignore[arg-type]  # _out proves the first call set it
+            for hook in self._backward_hooks:
+                hook(self, grad_out, grad_in)
+            return grad_in
+
+        return run
 
     def _checked_grad_out(self, grad_out: Any) -> Any:
         """``grad_out`` in the last output's dtype, or the error that says what is wrong."""
