@@ -31,6 +31,7 @@ class Linear(Module):
     do not require grad.
     """
 
+    W: Parameter  # (in_features, out_features)
     formula = "y = x @ W + b"
     grad_formula = "dW += x.T @ g;  db += g.sum(axis=0);  dx = g @ W.T"
 

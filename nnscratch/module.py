@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from operator import attrgetter
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -110,7 +110,7 @@ class _Operand:
     @property
     def T(self) -> _Transposed:  # noqa: N802 - NumPy's name
         """The transpose, for ``g @ W.T``."""
-        return _Transposed(self.data.T)
+        return tuple.__new__(_Transposed, (self.data.T,))  # the NamedTuple's own __new__ is a Python call
 
 
 class _Transposed(_Operand, NamedTuple("_TransposedArray", [("data", Any)])):  # type: ignore[misc]
@@ -232,9 +232,14 @@ class Module:
     _forward_hooks: tuple[Hook, ...] = ()
     _backward_hooks: tuple[Hook, ...] = ()
     _out: tuple[tuple[int, ...], Any] | None = None  # shape and dtype of the last forward's output
-    # What backward sets to None, found at the first call: the arrays forward kept, and the last
-    # output's shape and dtype (so each forward allows one backward).
-    _release: dict[str, None] | None = None
+    # The names of the arrays forward keeps, found at the first call (None before it): backward sets
+    # them to None, and ``_out`` too, so each forward allows one backward.
+    _kept: tuple[str, ...] | None = None
+    # What the input check compares a batch with. A layer with a weight ``W`` (as Linear) takes (N, D)
+    # batches of W's array type and dtype, D = W.shape[0]; a layer with ``in_features`` is held to that
+    # width. Class defaults, so that a module without them pays one lookup, not a failed getattr.
+    W: Parameter | None = None
+    in_features: int | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -248,32 +253,32 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_out)")
 
     def __call__(self, x: ArrayLike) -> NDArray[np.floating]:
-        if self._release is None or not self._is_usual_input(x):
+        # The usual input, settled by a few attribute reads here rather than in a method (a call costs
+        # as much as the reads): a float array; for a module with ``W``, an (N, W.shape[0]) batch of W's
+        # type and dtype. Anything else, and every input of a module with ``in_features`` but no ``W``,
+        # goes through _checked_input, which converts it or says what is wrong with it.
+        w = self.W
+        if w is None:
+            usual = getattr(x, "dtype", None) in FLOAT_DTYPES and self.in_features is None
+        else:
+            w = w.data
+            usual = type(x) is type(w) and x.dtype == w.dtype and x.ndim == 2 and x.shape[1] == len(w) and len(x) > 0  # type: ignore[union-attr,arg-type]
+        if not usual or self._kept is None:
             x = self._checked_input(x)
-            if self._release is None:
+            if self._kept is None:
                 return self._first_call(x)
-        out = self.forward(x)
+        out = self.forward(x)  # type: ignore[arg-type]  # x is usual: a float array
         self._out = (out.shape, out.dtype)
         for hook in self._forward_hooks:
             hook(self, x, out)
         return out
 
-    def _is_usual_input(self, x: Any) -> TypeGuard[NDArray[np.floating]]:
-        """A float array; for a module with a parameter ``W``, an (N, D) batch of W's type and dtype with
-        D = W.shape[0] (as ``Linear``). Settled by a few attribute reads; anything else, and every input
-        of a module with ``in_features`` but no ``W``, goes through :meth:`_checked_input`."""
-        w = getattr(getattr(self, "W", None), "data", None)
-        if w is None:
-            return getattr(x, "dtype", None) in FLOAT_DTYPES and getattr(self, "in_features", None) is None
-        return type(x) is type(w) and x.dtype == w.dtype and x.ndim == 2 and x.shape[1] == len(w) and len(x) > 0
-
     def _checked_input(self, x: Any) -> NDArray[np.floating]:
         """``x`` converted to a float array, or a clear error saying what is wrong with it."""
-        features = getattr(self, "in_features", None)
-        like = getattr(getattr(self, "W", None), "data", None)
+        like = getattr(self.W, "data", None)
         x = as_float_array(x, "x", None if like is None else like.dtype)
-        if features is not None:
-            check_batch(x, "x", features, self)
+        if self.in_features is not None:
+            check_batch(x, "x", self.in_features, self)
         if like is not None:
             check_same_backend_as(x, "x", like, self)
         return x
@@ -288,11 +293,11 @@ class Module:
         def run(self: Module, grad_out: Any = default) -> Any:
             if type(self).backward is not run:  # super().backward() from a subclass: its wrapper checks
                 return backward(self) if grad_out is None else backward(self, grad_out)
-            out = self._out
-            if out is None or getattr(grad_out, "shape", None) != out[0] or grad_out.dtype != out[1]:
+            if self._out is None or getattr(grad_out, "shape", None) != self._out[0] or grad_out.dtype != self._out[1]:
                 grad_out = self._checked_grad_out(grad_out)
             grad_in = backward(self, grad_out)
-            vars(self).update(self._release)  # type: ignore[arg-type]  # _out proves the first call set it
+            for name in self._kept:  # type: ignore[union-attr]  # _out proves the first call set it
+                setattr(self, name, None)
             for hook in self._backward_hooks:
                 hook(self, grad_out, grad_in)
             return grad_in
@@ -323,9 +328,9 @@ class Module:
     def _first_call(self, x: Any) -> Any:
         """The first forward: run it, then note which arrays it kept (:meth:`_kept_arrays`)."""
         known = set(vars(self))
-        self._release = {}
+        self._kept = ()
         out = self(x)
-        self._release = dict.fromkeys(("_out", *self._kept_arrays(known)))
+        self._kept = ("_out", *self._kept_arrays(known))
         return out
 
     def _kept_arrays(self, known: set[str]) -> tuple[str, ...]:

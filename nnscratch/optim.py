@@ -28,6 +28,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import wraps
+from types import MethodType
 from typing import Any
 
 import numpy as np
@@ -126,13 +127,14 @@ class Optimizer:
     _step_post_hooks: tuple[Callable[[Any], None], ...] = ()
     _error_hooks: tuple[Callable[[BaseException], None], ...] = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "step" in cls.__dict__:
-            cls.step = _with_post_hooks(cls.__dict__["step"])  # type: ignore[method-assign,assignment]
-
     def register_step_post_hook(self, hook: Callable[[Any], None]) -> Callable[[], None]:
-        """Call ``hook(optimizer)`` after every ``step()`` (torch's name); returns a remover."""
+        """Call ``hook(optimizer)`` after every ``step()`` (torch's name); returns a remover.
+
+        The first hook wraps this optimizer's ``step`` in one that runs the hooks after the update;
+        until then ``step()`` is the update alone.
+        """
+        if "step" not in vars(self):
+            self.step = MethodType(_with_post_hooks(type(self).step), self)  # type: ignore[method-assign]
         self._step_post_hooks = (*self._step_post_hooks, hook)
         return lambda: setattr(self, "_step_post_hooks", tuple(h for h in self._step_post_hooks if h is not hook))
 
@@ -284,9 +286,6 @@ class Optimizer:
             "{" + ", ".join(f"{k}={v!r}" for k, v in g.items() if k != "params") + "}" for g in self.param_groups
         )
         return f"{type(self).__name__}({groups})"
-
-
-Optimizer.step = _with_post_hooks(Optimizer.step)  # type: ignore[method-assign,assignment]
 
 
 class SGD(Optimizer):

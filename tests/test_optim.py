@@ -377,3 +377,27 @@ def test_gpu_matches_cpu_and_state_moves(cls):
         isinstance(v, cupy.ndarray) for p in net.parameters() for v in opt.state[p].values() if hasattr(v, "dtype")
     )
     opt.step()  # keeps working on the GPU
+
+
+class _SGDThatCallsSuper(optim.SGD):
+    def step(self) -> None:
+        super().step()
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam, _SGDThatCallsSuper])
+def test_step_post_hooks_run_once_per_step_and_stop_when_removed(make):
+    net = ns.MLP([2, 3, 1], rng=0)
+    opt = make(net.parameters(), lr=0.1)
+    assert "step" not in vars(opt)  # an unhooked step() is the update alone
+    seen = []
+    remove = opt.register_step_post_hook(lambda o: seen.append(net.layers[0].W.data.copy()))
+    before = net.layers[0].W.data.copy()
+    for p in net.parameters():
+        p.grad = np.ones(p.shape)
+    opt.step()
+    assert len(seen) == 1 and not np.array_equal(seen[0], before)  # after the update, once
+    opt.step()
+    assert len(seen) == 2
+    remove()
+    opt.step()
+    assert len(seen) == 2
