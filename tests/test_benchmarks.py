@@ -2,6 +2,8 @@
 
 import json
 import math
+from collections import Counter
+from itertools import permutations
 
 import numpy as np
 import pytest
@@ -116,9 +118,21 @@ def test_compare_alternates_and_ratio_is_per_round():
         warmup_seconds=0.0,
     )
     assert len(timings["a"].per_round) == len(timings["b"].per_round) == 4
-    assert calls[-8:] == ["a", "b", "b", "a", "a", "b", "b", "a"]  # the order rotates from round to round
+    # Each block is one untimed step (the caches) and one timed one; the order turns from round to round.
+    assert calls[-16:] == [*"aabbbbaabbaaaabb"]
     timings["a"].per_round, timings["b"].per_round = [2.0, 4.0, 9.0, 1.0], [1.0, 1.0, 3.0, 1.0]
     assert ratio(timings, "a", "b") == 2.5  # median of 2, 4, 3, 1
+
+
+def test_compare_balances_who_runs_after_whom():
+    calls = []
+    steps = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    compare(steps, rounds=6, block_seconds=0.0, warmup_seconds=0.0)
+    blocks = calls[-36:][::2]  # six rounds of three blocks, each of two calls
+    rounds = [blocks[i : i + 3] for i in range(0, 18, 3)]
+    follows = Counter(pair for order in rounds for pair in zip(order, order[1:]))
+    # A rotation alone (abc, bca, cab) would run b after a three times and a after b never.
+    assert follows == dict.fromkeys(permutations("abc", 2), 2)
 
 
 def test_nnscratch_bench_delegates_to_the_suite(monkeypatch, tmp_path):

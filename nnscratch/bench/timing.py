@@ -2,10 +2,16 @@
 
 Each contender is a zero-argument callable doing one training step. They are timed
 in rounds; inside a round every contender runs one block of ``number`` steps, in an
-order that rotates from round to round, so slow phases of the machine (another job
+order that changes from round to round, so slow phases of the machine (another job
 starting, the CPU clocking down) hit every contender alike. A contender's time is the
 median over rounds of its per-step time; a ratio is the median over rounds of the
 per-round ratio, which cancels the drift that both sides of a round share.
+
+What is measured is a step in a training loop, which runs after the same step: so each
+block begins with a few untimed steps, because the steps of the contender before it have
+evicted this one's code and data from the caches, and the orders are balanced (each
+contender runs right after each other equally often), so that no contender always pays
+for following the one with the largest footprint.
 """
 
 from __future__ import annotations
@@ -43,12 +49,24 @@ Sync = Callable[[], object]
 
 
 def _block(step: Callable[[], object], number: int, sync: Sync | None) -> float:
+    for _ in range(max(1, number // 10)):  # untimed: they refill the caches (see the module's docstring)
+        step()
+    if sync is not None:
+        sync()
     start = time.perf_counter()
     for _ in range(number):
         step()
     if sync is not None:
         sync()  # a GPU runs asynchronously: the block ends when its queued work has finished
     return (time.perf_counter() - start) / number
+
+
+def _order(names: list[str], r: int) -> list[str]:
+    """Round ``r``'s order: the rotations of ``names``, each followed by its mirror image, so that every
+    contender follows every other equally often and no one always runs right after the slowest."""
+    shift = (r // 2) % len(names)
+    order = names[shift:] + names[:shift]
+    return order[::-1] if r % 2 else order
 
 
 def compare(
@@ -78,7 +96,7 @@ def compare(
     timings = {name: Timing(name) for name in names}
     bar = Progress(rounds, label, enabled=True, unit="round")
     for r in range(rounds):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
+        for name in _order(names, r):
             timings[name].per_round.append(_block(steps[name], number, syncs.get(name)))
         bar.update()
     bar.close()
