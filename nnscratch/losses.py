@@ -64,7 +64,7 @@ class Loss(Module):
     def __call__(self, pred: ArrayLike, target: ArrayLike, *args: Any) -> Any:  # type: ignore[override]
         """The loss: a Python float for "mean" and "sum", an array for "none" (hence ``Any``)."""
         pred, target = (pred, target) if self._is_usual_pair(pred, target) else self._check(pred, target)
-        value = self.forward(pred, target, *args)
+        value = self.forward(pred, target, *args) if args else self.forward(pred, target)  # a plain call is cheaper
         self._out = (pred.shape, pred.dtype)  # what backward must return
         for hook in self._forward_hooks:
             hook(self, (pred, target, *args), value)
@@ -148,8 +148,8 @@ class Loss(Module):
     @staticmethod
     def _is_usual_pair(pred: Any, target: Any) -> TypeGuard[NDArray[np.floating]]:
         """Two non-empty float arrays of one type, dtype and shape: settled by a few attribute reads."""
-        same = type(target) is type(pred) and getattr(pred, "shape", None) == getattr(target, "shape", 0)
-        return same and pred.dtype in FLOAT_DTYPES and target.dtype == pred.dtype and pred.size > 0
+        same = getattr(pred, "dtype", None) in FLOAT_DTYPES and type(target) is type(pred)
+        return same and target.dtype == pred.dtype and pred.shape == target.shape and pred.size > 0
 
     def _check(self, pred: Any, target: Any) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
         """``pred`` and ``target`` converted to float arrays, or a clear error (a broadcast only on request)."""
